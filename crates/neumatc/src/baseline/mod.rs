@@ -1,0 +1,6 @@
+//! Exact, pointwise baselines in f64 at LAPACK speed (faer). They make ground truth for training and
+//! are the yardstick the learned model is timed against.
+
+mod inverse;
+
+pub use inverse::{condition_number, inverse, inverse_matrix, inverse_with, SingularMatrix, Threads};

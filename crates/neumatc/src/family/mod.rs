@@ -1,0 +1,150 @@
+//! Parametric matrix families `A(p)`, `p` in a box domain of `R^k`.
+//!
+//! Built-in generators ([`SyntheticFamily`], the paper's §3.1 family) and the user's own matrices on a
+//! parameter grid ([`SampledFamily`]). Both are wrapped in [`Family`], the type the rest of the engine takes.
+
+mod sampled;
+mod synthetic;
+
+use std::sync::Arc;
+
+pub use sampled::SampledFamily;
+pub use synthetic::{SyntheticConfig, SyntheticFamily};
+
+use crate::matrix::param_batch;
+use crate::{Error, MatrixBatch, Result};
+
+/// The box `[lo_i, hi_i]` a family's (and a model's) parameters live in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Domain {
+    /// Lower bound per parameter dimension.
+    pub lo: Vec<f64>,
+    /// Upper bound per parameter dimension.
+    pub hi: Vec<f64>,
+}
+
+impl Domain {
+    /// The unit box `[0, 1]^k`.
+    pub fn unit(k: usize) -> Self {
+        Self { lo: vec![0.0; k], hi: vec![1.0; k] }
+    }
+
+    /// Number of parameter dimensions.
+    pub fn dim(&self) -> usize {
+        self.lo.len()
+    }
+
+    /// Checks length, finiteness and that every parameter lies in the box (with a relative slack of 1e-9).
+    /// Returns the batch size.
+    pub fn check(&self, params: &[f64]) -> Result<usize> {
+        let k = self.dim();
+        let batch = param_batch(params, k)?;
+        for (i, p) in params.chunks_exact(k).enumerate() {
+            let outside = p.iter().zip(self.lo.iter().zip(&self.hi)).any(|(&x, (&lo, &hi))| {
+                let slack = 1e-9 * (hi - lo).abs().max(1e-300);
+                x < lo - slack || x > hi + slack
+            });
+            if outside {
+                return Err(Error::OutOfDomain { index: i, p: p.to_vec(), lo: self.lo.clone(), hi: self.hi.clone() });
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Maps parameters to `[-1, 1]^k`, the input range of the MLP. Returns `batch * k` values.
+    pub fn normalize(&self, params: &[f64]) -> Vec<f64> {
+        let k = self.dim();
+        params
+            .chunks_exact(k)
+            .flat_map(|p| {
+                p.iter().zip(self.lo.iter().zip(&self.hi)).map(|(&x, (&lo, &hi))| {
+                    if hi > lo { 2.0 * (x - lo) / (hi - lo) - 1.0 } else { 0.0 }
+                })
+            })
+            .collect()
+    }
+}
+
+/// A source of parametric matrices. Cheap to clone (shares its data).
+#[derive(Debug, Clone)]
+pub enum Family {
+    /// The paper's §3.1 synthetic family.
+    Synthetic(Arc<SyntheticFamily>),
+    /// The user's matrices on a parameter grid.
+    Sampled(Arc<SampledFamily>),
+}
+
+impl Family {
+    /// The paper's synthetic family `H(p) = A(p)B(p)ᵀ + εI` (see [`SyntheticConfig`]).
+    pub fn synthetic(cfg: SyntheticConfig) -> Result<Self> {
+        Ok(Family::Synthetic(Arc::new(SyntheticFamily::new(cfg)?)))
+    }
+
+    /// [`Family::synthetic`] from a JSON object of [`SyntheticConfig`] fields (camelCase, all optional).
+    pub fn synthetic_from_json(json: &str) -> Result<Self> {
+        let cfg: SyntheticConfig = serde_json::from_str(json).map_err(|e| Error::option("synthetic", e.to_string()))?;
+        Self::synthetic(cfg)
+    }
+
+    /// The user's matrices `matrices[i] = A(params[i*k..(i+1)*k])` on a grid of parameters.
+    pub fn from_samples(param_dim: usize, params: Vec<f64>, matrices: MatrixBatch) -> Result<Self> {
+        Ok(Family::Sampled(Arc::new(SampledFamily::new(param_dim, params, matrices)?)))
+    }
+
+    /// Rows of `A(p)`.
+    pub fn rows(&self) -> usize {
+        match self {
+            Family::Synthetic(f) => f.n(),
+            Family::Sampled(f) => f.rows(),
+        }
+    }
+
+    /// Columns of `A(p)`.
+    pub fn cols(&self) -> usize {
+        match self {
+            Family::Synthetic(f) => f.n(),
+            Family::Sampled(f) => f.cols(),
+        }
+    }
+
+    /// Length of one parameter vector `p`.
+    pub fn param_dim(&self) -> usize {
+        self.domain().dim()
+    }
+
+    /// The parameter box.
+    pub fn domain(&self) -> &Domain {
+        match self {
+            Family::Synthetic(f) => f.domain(),
+            Family::Sampled(f) => f.domain(),
+        }
+    }
+
+    /// `A(p)` for a batch of parameters (`params.len() = batch * param_dim`). Returns (batch, rows, cols).
+    pub fn at(&self, params: &[f64]) -> Result<MatrixBatch> {
+        match self {
+            Family::Synthetic(f) => f.at(params),
+            Family::Sampled(f) => f.at(params),
+        }
+    }
+
+    /// The finite set of parameters this family can be evaluated at, if it has one (the grid of
+    /// [`SampledFamily`]); training then draws its samples and candidates from it.
+    pub fn pool(&self) -> Option<&[f64]> {
+        match self {
+            Family::Synthetic(_) => None,
+            Family::Sampled(f) => Some(f.params()),
+        }
+    }
+
+    /// A JSON description (kind and options) for reports and model files.
+    pub fn describe(&self) -> serde_json::Value {
+        match self {
+            Family::Synthetic(f) => serde_json::json!({ "kind": "synthetic", "options": f.config() }),
+            Family::Sampled(f) => serde_json::json!({
+                "kind": "samples", "paramDim": f.domain().dim(), "samples": f.len(),
+                "rows": f.rows(), "cols": f.cols(), "domain": f.domain(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! # neumatc
+//!
+//! Fast parametric matrix operations, learned NeuMatC-style: for a matrix family `A(p)` the result of an
+//! operation (here the inverse) is approximated as `G(p) = Φ_θ(p) · C`, a sine MLP times a latent tensor,
+//! trained from a few exact solves plus the operation's algebraic structure at collocation points, with
+//! failure-informed adaptive sampling (Wang et al., *NeuMatC*, arXiv 2511.22934). Inference for a batch
+//! of parameters is one small MLP pass and one GEMM.
+//!
+//! ```
+//! use std::sync::atomic::AtomicBool;
+//! use neumatc::{baseline, metrics, train, Family, Operation, SyntheticConfig, TrainConfig};
+//!
+//! let fam = Family::synthetic(SyntheticConfig { n: 16, rank: 4, seed: 1, ..Default::default() }).unwrap();
+//! let cfg = TrainConfig { steps: 300, ..Default::default() };
+//! let model = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+//! let p = [0.31, 0.77];
+//! let a = fam.at(&p).unwrap();
+//! let g = model.predict(&p).unwrap().components[0].data.to_f64();
+//! assert!(metrics::rel_err_inverse(&a, &g).unwrap() < 1e-3);
+//! let exact = baseline::inverse(&a).unwrap();
+//! assert!(metrics::rel_err_inverse(&a, &exact.data).unwrap() < 1e-20);
+//! ```
+
+pub mod baseline;
+pub mod device;
+pub mod error;
+pub mod family;
+pub mod matrix;
+pub mod metrics;
+pub mod model;
+pub mod op;
+pub mod sampling;
+pub mod train;
+
+pub use device::DeviceSpec;
+pub use error::{Error, Result};
+pub use family::{Domain, Family, SampledFamily, SyntheticConfig, SyntheticFamily};
+pub use matrix::MatrixBatch;
+pub use model::{Activation, Component, ComponentData, Dtype, NeuMatC, Prediction, SineMlp};
+pub use op::Operation;
+pub use sampling::{SamplingConfig, Strategy};
+pub use train::{train, Method, Progress, StructureLoss, TrainConfig, TrainReport};

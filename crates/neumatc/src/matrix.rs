@@ -1,0 +1,70 @@
+//! Batches of dense matrices and the checks every entry point runs on them.
+
+use crate::{Error, Result};
+
+/// A batch of dense real matrices, row-major within a matrix and batch-major across matrices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixBatch {
+    /// Number of matrices.
+    pub batch: usize,
+    /// Rows of each matrix.
+    pub rows: usize,
+    /// Columns of each matrix.
+    pub cols: usize,
+    /// `batch * rows * cols` values.
+    pub data: Vec<f64>,
+}
+
+impl MatrixBatch {
+    /// Wraps `data`, checking its length and that every value is finite.
+    ///
+    /// ```
+    /// let m = neumatc::MatrixBatch::new(1, 2, 2, vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+    /// assert_eq!(m.matrix(0), &[1.0, 0.0, 0.0, 1.0]);
+    /// ```
+    pub fn new(batch: usize, rows: usize, cols: usize, data: Vec<f64>) -> Result<Self> {
+        check_len("matrix batch", &data, batch, rows, cols)?;
+        check_finite("matrix batch", &data)?;
+        Ok(Self { batch, rows, cols, data })
+    }
+
+    /// Matrix `i` as a row-major slice of `rows * cols` values.
+    pub fn matrix(&self, i: usize) -> &[f64] {
+        let sz = self.rows * self.cols;
+        &self.data[i * sz..(i + 1) * sz]
+    }
+
+    /// Fails unless the matrices are square.
+    pub fn require_square(&self, op: &'static str) -> Result<usize> {
+        if self.rows != self.cols {
+            return Err(Error::ShapeMismatch { op, expected: vec![self.batch, self.rows, self.rows], got: vec![self.batch, self.rows, self.cols] });
+        }
+        Ok(self.rows)
+    }
+}
+
+/// Checks that a buffer holds exactly `batch * rows * cols` values.
+pub(crate) fn check_len<T>(op: &'static str, data: &[T], batch: usize, rows: usize, cols: usize) -> Result<()> {
+    let want = batch.checked_mul(rows).and_then(|v| v.checked_mul(cols));
+    if want != Some(data.len()) {
+        return Err(Error::ShapeMismatch { op, expected: vec![batch, rows, cols], got: vec![data.len()] });
+    }
+    Ok(())
+}
+
+/// Fails with `InvalidInput` naming the first NaN or infinite value.
+pub(crate) fn check_finite(what: &'static str, data: &[f64]) -> Result<()> {
+    match data.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(Error::input(what, format!("value at index {i} is {} (NaN and Inf are not allowed)", data[i]))),
+        None => Ok(()),
+    }
+}
+
+/// Splits a flat parameter buffer into its batch size, checking length and finiteness.
+pub(crate) fn param_batch(params: &[f64], param_dim: usize) -> Result<usize> {
+    if param_dim == 0 || params.len() % param_dim != 0 {
+        return Err(Error::input("params", format!("length {} is not a multiple of the parameter dimension {param_dim}", params.len())));
+    }
+    check_finite("params", params)?;
+    Ok(params.len() / param_dim)
+}

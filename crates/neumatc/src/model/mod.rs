@@ -1,0 +1,215 @@
+//! The trained NeuMatC model: `G(p) = Φ_θ(p) · C` per result component.
+
+mod mlp;
+
+use candle_core::{DType, Device, Tensor};
+use faer::{Accum, MatMut, MatRef, Par};
+
+pub use mlp::{Activation, SineMlp};
+pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
+
+use crate::device::DeviceSpec;
+use crate::family::Domain;
+use crate::op::Operation;
+use crate::train::TrainReport;
+use crate::Result;
+
+/// Floating-point type of a model's weights and predictions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// 32-bit (default): half the memory traffic of f64 at inference.
+    #[default]
+    F32,
+    /// 64-bit.
+    F64,
+}
+
+impl Dtype {
+    /// The candle dtype.
+    pub fn candle(self) -> DType {
+        match self {
+            Dtype::F32 => DType::F32,
+            Dtype::F64 => DType::F64,
+        }
+    }
+
+    /// `"f32"` or `"f64"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "f32",
+            Dtype::F64 => "f64",
+        }
+    }
+}
+
+/// The values of one predicted component, in the model's dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComponentData {
+    /// From an f32 model.
+    F32(Vec<f32>),
+    /// From an f64 model.
+    F64(Vec<f64>),
+}
+
+impl ComponentData {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            ComponentData::F32(v) => v.len(),
+            ComponentData::F64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values widened to f64 (a copy).
+    pub fn to_f64(&self) -> Vec<f64> {
+        match self {
+            ComponentData::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            ComponentData::F64(v) => v.clone(),
+        }
+    }
+}
+
+/// One predicted result component: (batch, rows, cols) row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// Component name (`"inverse"`, ...).
+    pub name: &'static str,
+    /// Number of parameters predicted.
+    pub batch: usize,
+    /// Rows per matrix.
+    pub rows: usize,
+    /// Columns per matrix.
+    pub cols: usize,
+    /// `batch * rows * cols` values.
+    pub data: ComponentData,
+}
+
+/// Every component the operation produces, in [`Operation::components`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// The components.
+    pub components: Vec<Component>,
+}
+
+impl Prediction {
+    /// The component called `name`.
+    pub fn get(&self, name: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.name == name)
+    }
+}
+
+/// The latent tensor `C` of one component, unfolded to `d × (rows·cols)` and kept in host memory.
+#[derive(Debug, Clone)]
+pub(crate) enum Latent {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// A trained NeuMatC model. Read-only; cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct NeuMatC {
+    pub(crate) op: Operation,
+    pub(crate) domain: Domain,
+    pub(crate) shapes: Vec<(usize, usize)>,
+    pub(crate) latent_dim: usize,
+    /// `Φ` in the model's dtype, on the CPU.
+    pub(crate) mlp: SineMlp,
+    /// One latent tensor per component.
+    pub(crate) latent: Vec<Latent>,
+    pub(crate) dtype: Dtype,
+    pub(crate) device: DeviceSpec,
+    pub(crate) report: TrainReport,
+}
+
+impl NeuMatC {
+    /// The learned operation.
+    pub fn operation(&self) -> Operation {
+        self.op
+    }
+
+    /// Length of one parameter vector.
+    pub fn param_dim(&self) -> usize {
+        self.domain.dim()
+    }
+
+    /// The parameter box the model was trained on.
+    pub fn domain(&self) -> &Domain {
+        &self.domain
+    }
+
+    /// Latent dimension `d`.
+    pub fn latent_dim(&self) -> usize {
+        self.latent_dim
+    }
+
+    /// `"f32"` or `"f64"`.
+    pub fn dtype_name(&self) -> &'static str {
+        self.dtype.name()
+    }
+
+    /// The model's dtype.
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    /// The device the model was trained for.
+    pub fn device(&self) -> DeviceSpec {
+        self.device
+    }
+
+    /// What training measured.
+    pub fn report(&self) -> &TrainReport {
+        &self.report
+    }
+
+    /// Shapes (rows, cols) of the result components.
+    pub fn shapes(&self) -> &[(usize, usize)] {
+        &self.shapes
+    }
+
+    /// `Φ(p)` for a batch of parameters (already checked against the domain). Returns `batch × d` f64.
+    pub(crate) fn coefficients(&self, params: &[f64]) -> Result<Tensor> {
+        let k = self.domain.dim();
+        let x = self.domain.normalize(params);
+        let x = Tensor::from_vec(x, (params.len() / k, k), &Device::Cpu)?.to_dtype(self.dtype.candle())?;
+        self.mlp.forward(&x)
+    }
+
+    /// Predicts every result component at a batch of parameters (`params.len() = batch · param_dim`).
+    ///
+    /// Runs the MLP and one GEMM `Φ(P) · C` per component, writing straight into the returned buffer.
+    pub fn predict(&self, params: &[f64]) -> Result<Prediction> {
+        let batch = self.domain.check(params)?;
+        let phi = self.coefficients(params)?;
+        let d = self.latent_dim;
+        let mut components = Vec::with_capacity(self.shapes.len());
+        for ((&(rows, cols), latent), &name) in self.shapes.iter().zip(&self.latent).zip(self.op.components()) {
+            let m = rows * cols;
+            let data = match latent {
+                Latent::F32(c) => ComponentData::F32(gemm(&phi.flatten_all()?.to_vec1::<f32>()?, c, batch, d, m)),
+                Latent::F64(c) => ComponentData::F64(gemm(&phi.flatten_all()?.to_vec1::<f64>()?, c, batch, d, m)),
+            };
+            components.push(Component { name, batch, rows, cols, data });
+        }
+        Ok(Prediction { components })
+    }
+}
+
+/// `out = phi (batch × d) · c (d × m)`, all row-major.
+fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usize, d: usize, m: usize) -> Vec<T> {
+    let mut out = vec![T::zero_impl(); batch * m];
+    if batch > 0 {
+        let par = if batch * d * m >= 1 << 18 { Par::rayon(0) } else { Par::Seq };
+        let lhs = MatRef::from_row_major_slice(phi, batch, d);
+        let rhs = MatRef::from_row_major_slice(c, d, m);
+        let dst = MatMut::from_row_major_slice_mut(&mut out, batch, m);
+        faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, T::one_impl(), par);
+    }
+    out
+}

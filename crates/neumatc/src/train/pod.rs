@@ -1,0 +1,480 @@
+//! The default method: `C` = POD basis of the supervised solutions, `Φ` fitted to eq. (3) written in the
+//! basis' coordinates.
+//!
+//! With orthonormal rows of `C`, the data term `‖Φ(p_j)C − G_j‖²_F` equals `‖Φ(p_j) − c_j‖²` plus a
+//! constant (the projection residual), and the structure term `‖A(q)(Φ(q)C) − I‖²_F` is a quadratic form
+//! in `Φ(q)`: `‖Lᵀ(Φ(q) − c*_q)‖² + r_q` with `LLᵀ = Q_q`, `Q_q[l,m] = ⟨A C_l, A C_m⟩`, `c*_q` its
+//! least-squares minimiser and `r_q` the minimum. Both are built once per collocation point (one GEMM
+//! `A(q)·[C_1 … C_d]`), after which an Adam step costs `O(N d²)` instead of `O(N n³)`: the loss is the
+//! paper's, exactly, at a fraction of the price. The last layer of `Φ` enters the loss linearly and is
+//! solved in closed form (least squares) once Adam is done. (Solving it at every refinement as well was
+//! measured and rejected: the least-squares weights are large, and Adam steps on the hidden layers after
+//! such a jump diverged — loss 1e-1 → 1e7 at n = 64.)
+
+use candle_core::{Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use faer::linalg::solvers::Solve;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use std::time::Instant;
+
+use super::{Ctx, Fit, StructureLoss, TrainConfig};
+use crate::family::Family;
+use crate::model::SineMlp;
+use crate::sampling::{self, SamplePlan};
+use crate::Result;
+
+/// The structure term at one point in basis coordinates: `‖Bᵀ(c − c*)‖² + floor`, `B` lower triangular.
+#[derive(Debug, Clone)]
+struct Quad {
+    /// `Lᵀ`, `d × d` row-major.
+    lt: Vec<f64>,
+    /// `c*`, the least-squares coefficients at this point.
+    target: Vec<f64>,
+    /// `‖A(q)(c*·C) − I‖²_F`, the smallest residual the basis allows here.
+    floor: f64,
+}
+
+impl Quad {
+    fn eval(&self, c: &[f64]) -> f64 {
+        let d = c.len();
+        let diff: Vec<f64> = c.iter().zip(&self.target).map(|(a, b)| a - b).collect();
+        let mut s = 0.0;
+        for l in 0..d {
+            let row = &self.lt[l * d..(l + 1) * d];
+            let v: f64 = row.iter().zip(&diff).map(|(a, b)| a * b).sum();
+            s += v * v;
+        }
+        s + self.floor
+    }
+}
+
+/// The basis and what the structure terms need of it.
+struct Basis {
+    n: usize,
+    d: usize,
+    /// `C`, `d × n²` row-major (row `l` is `C_l` row-major).
+    latent: Vec<f64>,
+    /// `[C_1 | … | C_d]`, `n × n·d` column-major.
+    blocks: Vec<f64>,
+    /// Gaussian probes `Ω`, `n × k` column-major.
+    omega: Vec<f64>,
+    /// `[C_1Ω | … | C_dΩ]`, `n × d·k` column-major.
+    sketch: Vec<f64>,
+    k: usize,
+}
+
+impl Basis {
+    fn new(latent: Vec<f64>, n: usize, d: usize, k: usize, seed: u64) -> Self {
+        let nn = n * n;
+        let mut blocks = vec![0.0; nn * d];
+        for l in 0..d {
+            let c = &latent[l * nn..(l + 1) * nn];
+            let b = &mut blocks[l * nn..(l + 1) * nn];
+            for r in 0..n {
+                for col in 0..n {
+                    b[r + col * n] = c[r * n + col];
+                }
+            }
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0b5e_77e5);
+        let omega: Vec<f64> = (0..n * k).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let mut sketch = vec![0.0; n * d * k];
+        let om = MatRef::from_column_major_slice(&omega, n, k);
+        sketch.par_chunks_mut(n * k).enumerate().for_each(|(l, out)| {
+            let cl = MatRef::from_column_major_slice(&blocks[l * nn..(l + 1) * nn], n, n);
+            faer::linalg::matmul::matmul(MatMut::from_column_major_slice_mut(out, n, k), Accum::Replace, cl, om, 1.0, Par::Seq);
+        });
+        Self { n, d, latent, blocks, omega, sketch, k }
+    }
+
+    /// The structure term of `A` (row-major `n × n`) in full or sketched form.
+    fn quad(&self, a: &[f64], form: StructureLoss) -> Quad {
+        let (n, d) = (self.n, self.d);
+        let a = MatRef::from_row_major_slice(a, n, n);
+        match form {
+            StructureLoss::Full => {
+                let mut y = vec![0.0; n * n * d];
+                faer::linalg::matmul::matmul(
+                    MatMut::from_column_major_slice_mut(&mut y, n, n * d),
+                    Accum::Replace,
+                    a,
+                    MatRef::from_column_major_slice(&self.blocks, n, n * d),
+                    1.0,
+                    Par::Seq,
+                );
+                let b: Vec<f64> = (0..d).map(|l| (0..n).map(|i| y[l * n * n + i + i * n]).sum()).collect();
+                solve_quad(&y, n * n, d, b, n as f64, 1.0)
+            }
+            StructureLoss::Sketch => {
+                let k = self.k;
+                let mut y = vec![0.0; n * k * d];
+                faer::linalg::matmul::matmul(
+                    MatMut::from_column_major_slice_mut(&mut y, n, k * d),
+                    Accum::Replace,
+                    a,
+                    MatRef::from_column_major_slice(&self.sketch, n, k * d),
+                    1.0,
+                    Par::Seq,
+                );
+                let ym = MatRef::from_column_major_slice(&y, n * k, d);
+                let t = MatRef::from_column_major_slice(&self.omega, n * k, 1);
+                let mut b = Mat::<f64>::zeros(d, 1);
+                faer::linalg::matmul::matmul(b.as_mut(), Accum::Replace, ym.transpose(), t, 1.0, Par::Seq);
+                let tt: f64 = self.omega.iter().map(|x| x * x).sum();
+                solve_quad(&y, n * k, d, (0..d).map(|l| b[(l, 0)]).collect(), tt, 1.0 / k as f64)
+            }
+        }
+    }
+
+    /// Structure terms of a batch of parameters, in parallel, building `A(p)` in chunks.
+    fn quads(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<Quad>> {
+        let k = family.param_dim();
+        let mut out = Vec::with_capacity(params.len() / k);
+        for chunk in params.chunks(64 * k) {
+            let a = family.at(chunk)?;
+            out.par_extend((0..a.batch).into_par_iter().map(|i| self.quad(a.matrix(i), form)));
+        }
+        Ok(out)
+    }
+}
+
+/// From `Y` (`rows × d`, column-major), `b = Yᵀt` and `‖t‖²`, the scaled form `scale·‖Yc − t‖²`.
+fn solve_quad(y: &[f64], rows: usize, d: usize, b: Vec<f64>, tt: f64, scale: f64) -> Quad {
+    let ym = MatRef::from_column_major_slice(y, rows, d);
+    let mut q = Mat::<f64>::zeros(d, d);
+    faer::linalg::matmul::matmul(q.as_mut(), Accum::Replace, ym.transpose(), ym, scale, Par::Seq);
+    let b: Vec<f64> = b.into_iter().map(|v| v * scale).collect();
+    let tr: f64 = (0..d).map(|i| q[(i, i)]).sum::<f64>() / d as f64;
+    let mut ridge = 0.0;
+    loop {
+        let mut qr = q.clone();
+        for i in 0..d {
+            qr[(i, i)] += ridge;
+        }
+        if let Ok(llt) = qr.llt(Side::Lower) {
+            let l = llt.L();
+            let mut x = Mat::<f64>::from_fn(d, 1, |i, _| b[i]);
+            llt.solve_in_place(x.as_mut());
+            let target: Vec<f64> = (0..d).map(|i| x[(i, 0)]).collect();
+            let floor = (tt * scale - b.iter().zip(&target).map(|(u, v)| u * v).sum::<f64>()).max(0.0);
+            let lt = (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect();
+            return Quad { lt, target, floor };
+        }
+        ridge = if ridge == 0.0 { 1e-14 * tr.max(f64::MIN_POSITIVE) } else { ridge * 100.0 };
+    }
+}
+
+/// Training tensors of one run (f64, CPU), rebuilt when collocation points are added.
+struct Batch {
+    /// Normalised parameters, supervised then collocation: `(N_s + N_c) × k`.
+    x: Tensor,
+    ns: usize,
+    nc: usize,
+    /// Supervised targets in normalised coordinates `z = (c − m)/s`: `N_s × d`.
+    zs: Tensor,
+    /// `s²`, `1 × d`.
+    weight: Tensor,
+    /// Collocation targets `z*`: `N_c × d`.
+    zc: Tensor,
+    /// `Lᵀ diag(s)`: `N_c × d × d`.
+    b: Tensor,
+    /// Mean of the collocation floors.
+    floor: f64,
+}
+
+struct Problem<'a> {
+    cfg: &'a TrainConfig,
+    k: usize,
+    d: usize,
+    /// Output normalisation `c = z ⊙ s + m`.
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+    xs: Vec<f64>,
+    zs: Vec<f64>,
+    xc: Vec<f64>,
+    quads: Vec<Quad>,
+}
+
+impl Problem<'_> {
+    fn batch(&self) -> Result<Batch> {
+        let (k, d) = (self.k, self.d);
+        let (ns, nc) = (self.xs.len() / k, self.quads.len());
+        let x: Vec<f64> = self.xs.iter().chain(&self.xc).copied().collect();
+        let dev = &Device::Cpu;
+        let zc: Vec<f64> = self.quads.iter().flat_map(|q| q.target.iter().enumerate().map(|(l, &c)| (c - self.mean[l]) / self.scale[l])).collect();
+        let b: Vec<f64> = self.quads.iter().flat_map(|q| (0..d * d).map(move |i| q.lt[i] * self.scale[i % d])).collect();
+        Ok(Batch {
+            x: Tensor::from_vec(x, (ns + nc, k), dev)?,
+            ns,
+            nc,
+            zs: Tensor::from_vec(self.zs.clone(), (ns, d), dev)?,
+            weight: Tensor::from_vec(self.scale.iter().map(|s| s * s).collect::<Vec<_>>(), (1, d), dev)?,
+            zc: Tensor::from_vec(zc, (nc, d), dev)?,
+            b: Tensor::from_vec(b, (nc, d, d), dev)?,
+            floor: if nc == 0 { 0.0 } else { self.quads.iter().map(|q| q.floor).sum::<f64>() / nc as f64 },
+        })
+    }
+
+    /// `(total, data, structure)` as tensors (the total carries the graph).
+    fn loss(&self, layers: &[(Tensor, Tensor)], batch: &Batch) -> Result<(Tensor, Tensor, Tensor)> {
+        let cfg = self.cfg;
+        let z = crate::model::mlp_forward(layers, cfg.omega, cfg.activation, &batch.x)?;
+        let data = ((z.narrow(0, 0, batch.ns)? - &batch.zs)?.sqr()?.broadcast_mul(&batch.weight)?.sum_all()? / batch.ns as f64)?;
+        let structure = if batch.nc > 0 {
+            let diff = (z.narrow(0, batch.ns, batch.nc)? - &batch.zc)?.unsqueeze(2)?;
+            ((batch.b.matmul(&diff)?.sqr()?.sum_all()? / batch.nc as f64)? + batch.floor)?
+        } else {
+            Tensor::new(0f64, &Device::Cpu)?
+        };
+        let total = (&data + (&structure * cfg.lambda)?)?;
+        Ok((total, data, structure))
+    }
+
+    /// Least-squares solve of the last layer (weights and bias) with the hidden layers fixed: the loss is
+    /// quadratic in them. Skipped (returns false) when the system would be too large.
+    fn solve_last_layer(&self, vars: &[(Var, Var)], batch: &Batch) -> Result<bool> {
+        let d = self.d;
+        let (body, last) = vars.split_at(vars.len() - 1);
+        let width = last[0].0.dims()[0];
+        let p = width + 1;
+        let size = p * d;
+        if size > 6000 {
+            return Ok(false);
+        }
+        let layers: Vec<(Tensor, Tensor)> = body.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect();
+        let h = crate::model::mlp_hidden(&layers, self.cfg.omega, self.cfg.activation, &batch.x)?;
+        let h: Vec<Vec<f64>> = h.to_vec2()?;
+        let hb = |i: usize, a: usize| if a < width { h[i][a] } else { 1.0 };
+        let (ns, nc) = (batch.ns, batch.nc);
+        let wd = 1.0 / ns as f64;
+        let wc = if nc > 0 { self.cfg.lambda / nc as f64 } else { 0.0 };
+        let s2: Vec<f64> = self.scale.iter().map(|s| s * s).collect();
+        let mut kmat = Mat::<f64>::zeros(size, size);
+        let mut rhs = Mat::<f64>::zeros(size, 1);
+        // Data part: (HᵀH) ⊗ diag(s²), right-hand side h ⊗ (s² ⊙ z).
+        let hs = Mat::<f64>::from_fn(ns, p, |i, a| hb(i, a));
+        let mut hth = Mat::<f64>::zeros(p, p);
+        faer::linalg::matmul::matmul(hth.as_mut(), Accum::Replace, hs.transpose(), hs.as_ref(), wd, Par::Seq);
+        for a in 0..p {
+            for b in 0..p {
+                for l in 0..d {
+                    kmat[(a * d + l, b * d + l)] += hth[(a, b)] * s2[l];
+                }
+            }
+        }
+        for i in 0..ns {
+            for a in 0..p {
+                for l in 0..d {
+                    rhs[(a * d + l, 0)] += wd * hb(i, a) * s2[l] * self.zs[i * d + l];
+                }
+            }
+        }
+        // Structure part: Σ_q (h hᵀ) ⊗ M_q with M_q = (Lᵀ diag s)ᵀ(Lᵀ diag s), as one GEMM over q.
+        if nc > 0 {
+            let bq: Vec<Vec<f64>> = batch.b.reshape((nc, d * d))?.to_vec2()?;
+            let zc: Vec<Vec<f64>> = batch.zc.to_vec2()?;
+            let m: Vec<Mat<f64>> = bq
+                .par_iter()
+                .map(|bv| {
+                    let bm = MatRef::from_row_major_slice(bv, d, d);
+                    let mut m = Mat::<f64>::zeros(d, d);
+                    faer::linalg::matmul::matmul(m.as_mut(), Accum::Replace, bm.transpose(), bm, 1.0, Par::Seq);
+                    m
+                })
+                .collect();
+            let xh = Mat::<f64>::from_fn(nc, p * p, |q, ab| hb(ns + q, ab / p) * hb(ns + q, ab % p));
+            let my = Mat::<f64>::from_fn(nc, d * d, |q, lm| m[q][(lm / d, lm % d)]);
+            let mut g = Mat::<f64>::zeros(p * p, d * d);
+            faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, xh.transpose(), my.as_ref(), wc, Par::rayon(0));
+            for a in 0..p {
+                for b in 0..p {
+                    for l in 0..d {
+                        for mm in 0..d {
+                            kmat[(a * d + l, b * d + mm)] += g[(a * p + b, l * d + mm)];
+                        }
+                    }
+                }
+            }
+            for (q, mq) in m.iter().enumerate() {
+                let mz: Vec<f64> = (0..d).map(|l| (0..d).map(|mm| mq[(l, mm)] * zc[q][mm]).sum()).collect();
+                for a in 0..p {
+                    let ha = wc * hb(ns + q, a);
+                    for l in 0..d {
+                        rhs[(a * d + l, 0)] += ha * mz[l];
+                    }
+                }
+            }
+        }
+        let trace: f64 = (0..size).map(|i| kmat[(i, i)]).sum::<f64>() / size as f64;
+        let mut ridge = 1e-13 * trace;
+        for _ in 0..6 {
+            let mut kr = kmat.clone();
+            for i in 0..size {
+                kr[(i, i)] += ridge;
+            }
+            if let Ok(llt) = kr.llt(Side::Lower) {
+                let mut theta = rhs.clone();
+                llt.solve_in_place(theta.as_mut());
+                if (0..size).any(|i| !theta[(i, 0)].is_finite()) {
+                    return Ok(false);
+                }
+                let w: Vec<f64> = (0..width * d).map(|i| theta[(i, 0)]).collect();
+                let b: Vec<f64> = (width * d..size).map(|i| theta[(i, 0)]).collect();
+                last[0].0.set(&Tensor::from_vec(w, (width, d), &Device::Cpu)?)?;
+                last[0].1.set(&Tensor::from_vec(b, (1, d), &Device::Cpu)?)?;
+                return Ok(true);
+            }
+            ridge *= 100.0;
+        }
+        Ok(false)
+    }
+
+    /// Coefficients `c = z ⊙ s + m` at parameters `x` (normalised), one row per point.
+    fn coefficients(&self, layers: &[(Tensor, Tensor)], x: &[f64]) -> Result<Vec<Vec<f64>>> {
+        let xt = Tensor::from_vec(x.to_vec(), (x.len() / self.k, self.k), &Device::Cpu)?;
+        let z: Vec<Vec<f64>> = crate::model::mlp_forward(layers, self.cfg.omega, self.cfg.activation, &xt)?.to_vec2()?;
+        Ok(z.into_iter().map(|row| row.iter().enumerate().map(|(l, v)| v * self.scale[l] + self.mean[l]).collect()).collect())
+    }
+}
+
+/// POD basis of the snapshots `G_j` (rows of `g`, `m` values each): `(C (d × m), coefficients (N × d), tail energy)`.
+fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<(Vec<f64>, Vec<f64>, usize, f64)> {
+    let s = MatRef::from_column_major_slice(g, m, count);
+    let svd = s.thin_svd().map_err(|_| crate::Error::NoConvergence { op: "pod basis (svd)", iters: 0 })?;
+    let sig: Vec<f64> = (0..count).map(|i| svd.S()[i]).collect();
+    let total: f64 = sig.iter().map(|v| v * v).sum();
+    let tail_after = |d: usize| sig[d..].iter().map(|v| v * v).sum::<f64>() / total;
+    let d = match cfg.latent_dim {
+        Some(d) => d.min(count),
+        None => (1..=count).find(|&d| tail_after(d) <= cfg.latent_tol).unwrap_or(count),
+    };
+    let d = d.min((0..count).filter(|&i| sig[i] > sig[0] * 1e-13).count().max(1));
+    let u = svd.U();
+    let mut latent = vec![0.0; d * m];
+    for l in 0..d {
+        for i in 0..m {
+            latent[l * m + i] = u[(i, l)];
+        }
+    }
+    let v = svd.V();
+    let sig = &sig;
+    let coef: Vec<f64> = (0..count).flat_map(|j| (0..d).map(move |l| sig[l] * v[(j, l)])).collect();
+    Ok((latent, coef, d, tail_after(d)))
+}
+
+pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
+    let (n, k) = (family.rows(), family.param_dim());
+    let m = n * n;
+    let ns = plan.supervised.len() / k;
+
+    ctx.phase("basis")?;
+    let (latent, coef, d, tail) = pod_basis(g_s, m, ns, cfg)?;
+    ctx.report.basis_tail = tail;
+    let mean: Vec<f64> = (0..d).map(|l| (0..ns).map(|j| coef[j * d + l]).sum::<f64>() / ns as f64).collect();
+    let scale: Vec<f64> = (0..d)
+        .map(|l| {
+            let var = (0..ns).map(|j| (coef[j * d + l] - mean[l]).powi(2)).sum::<f64>() / ns as f64;
+            var.sqrt().max(mean[l].abs() * 1e-3).max(1e-300)
+        })
+        .collect();
+    let zs: Vec<f64> = (0..ns * d).map(|i| (coef[i] - mean[i % d]) / scale[i % d]).collect();
+
+    ctx.phase("collocation")?;
+    let t = Instant::now();
+    let basis = Basis::new(latent, n, d, cfg.probes, cfg.seed);
+    let quads = basis.quads(family, &plan.collocation, cfg.structure_loss)?;
+    ctx.check_cancel()?;
+    let mut cand_params = plan.candidates.clone();
+    let mut cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
+    ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
+    ctx.report.collocation_initial = quads.len();
+
+    let domain = family.domain();
+    let mut problem = Problem { cfg, k, d, mean, scale, xs: domain.normalize(&plan.supervised), zs, xc: domain.normalize(&plan.collocation), quads };
+    let mut batch = problem.batch()?;
+
+    let mut widths = vec![k];
+    widths.extend(&cfg.hidden);
+    widths.push(d);
+    let init = SineMlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?;
+    let vars = init.vars()?;
+    let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+    // Plain Adam: candle-nn's AdamW with weight_decay 0 (its default of 0.01 is not Adam).
+    let params = ParamsAdamW { lr: cfg.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
+    let mut opt = AdamW::new(vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect(), params)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xada9);
+
+    ctx.phase("optimize")?;
+    let t = Instant::now();
+    let score = |problem: &Problem, vars: &[(Var, Var)], cand_params: &[f64], cand_quads: &[Quad]| -> Result<Vec<f64>> {
+        if cand_quads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let c = problem.coefficients(&layers(vars), &domain.normalize(cand_params))?;
+        Ok(cand_quads.iter().zip(&c).map(|(q, c)| q.eval(c) / n as f64).collect())
+    };
+    let mut step = 0;
+    while step < cfg.steps {
+        if step % cfg.sampling.add_every == 0 && !cand_quads.is_empty() {
+            let scores = score(&problem, &vars, &cand_params, &cand_quads)?;
+            let r = sampling::refine(&scores, &cfg.sampling, &mut rng);
+            ctx.progress.failure_prob = Some(r.failure_prob);
+            if r.converged {
+                ctx.report.converged = true;
+                break;
+            }
+            let mut added = Vec::with_capacity(r.add.len() * k);
+            for &i in &r.add {
+                added.extend_from_slice(&cand_params[i * k..(i + 1) * k]);
+            }
+            let new_quads = basis.quads(family, &added, cfg.structure_loss)?;
+            problem.quads.extend(new_quads);
+            problem.xc.extend(domain.normalize(&added));
+            let mut keep: Vec<bool> = vec![true; cand_quads.len()];
+            r.add.iter().for_each(|&i| keep[i] = false);
+            cand_params = cand_params.chunks(k).zip(&keep).filter(|(_, kp)| **kp).flat_map(|(p, _)| p.iter().copied()).collect();
+            let mut it = keep.iter();
+            cand_quads.retain(|_| *it.next().expect("same length"));
+            ctx.report.collocation_added += r.add.len();
+            batch = problem.batch()?;
+            ctx.progress.collocation = batch.nc;
+            ctx.phase("refine")?;
+            ctx.progress.phase = "optimize";
+        }
+        opt.set_learning_rate(cfg.learning_rate_at(step));
+        let (loss, data, structure) = problem.loss(&layers(&vars), &batch)?;
+        opt.backward_step(&loss)?;
+        step += 1;
+        ctx.progress.step = step;
+        ctx.progress.loss = loss.to_scalar()?;
+        ctx.progress.data_loss = data.to_scalar()?;
+        ctx.progress.structure_loss = structure.to_scalar()?;
+        ctx.progress.collocation = batch.nc;
+        ctx.tick()?;
+    }
+    problem.solve_last_layer(&vars, &batch)?;
+    let (loss, data, structure) = problem.loss(&layers(&vars), &batch)?;
+    let scores = score(&problem, &vars, &cand_params, &cand_quads)?;
+    if !scores.is_empty() {
+        ctx.report.failure_prob = Some(sampling::refine(&scores, &cfg.sampling, &mut rng).failure_prob);
+    }
+    ctx.report.optimize_seconds = t.elapsed().as_secs_f64();
+    ctx.report.steps = step;
+    ctx.report.loss = loss.to_scalar()?;
+    ctx.report.data_loss = data.to_scalar()?;
+    ctx.report.structure_loss = structure.to_scalar()?;
+    ctx.report.collocation_final = batch.nc;
+
+    // Fold the output normalisation into the last layer: c = (hW + b) ⊙ s + m.
+    let mut trained = layers(&vars);
+    let (w, b) = trained.pop().expect("at least one layer");
+    let s = Tensor::from_vec(problem.scale.clone(), (1, d), &Device::Cpu)?;
+    let mu = Tensor::from_vec(problem.mean.clone(), (1, d), &Device::Cpu)?;
+    trained.push((w.broadcast_mul(&s)?, b.broadcast_mul(&s)?.broadcast_add(&mu)?));
+    let mlp = SineMlp { layers: trained.into_iter().map(|(w, b)| Ok((w.copy()?, b.copy()?))).collect::<Result<Vec<_>>>()?, omega: cfg.omega, activation: cfg.activation };
+    Ok(Fit { mlp, latent: basis.latent, latent_dim: d })
+}

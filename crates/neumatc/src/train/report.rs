@@ -1,0 +1,83 @@
+//! What a training run measured, and the progress events it sends on the way.
+
+/// A progress event. Sent at phase changes, refinements and at most every ~100 ms while optimising.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// `sampling`, `exact`, `basis`, `collocation`, `optimize`, `refine`, `validate` or `done`.
+    pub phase: &'static str,
+    /// Adam steps done.
+    pub step: usize,
+    /// Adam steps planned.
+    pub steps: usize,
+    /// Total loss (data + λ·structure).
+    pub loss: f64,
+    /// Data-fidelity term: mean `‖Ĝ(p_j) − G(p_j)‖²_F` over the supervised samples.
+    pub data_loss: f64,
+    /// Structure term: mean `‖A(q)Ĝ(q) − I‖²_F` over the collocation points.
+    pub structure_loss: f64,
+    /// Last failure probability `P̂_F` (adaptive sampling), if one was estimated.
+    pub failure_prob: Option<f64>,
+    /// Current number of collocation points.
+    pub collocation: usize,
+    /// Seconds since training started.
+    pub elapsed: f64,
+    /// A warning or note, if any.
+    pub message: Option<String>,
+}
+
+/// The record of a training run, kept in the model.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainReport {
+    /// Wall-clock seconds of the whole run.
+    pub seconds: f64,
+    /// Seconds in exact solves of the supervised samples.
+    pub exact_seconds: f64,
+    /// Seconds building the structure terms of collocation points and candidates.
+    pub collocation_seconds: f64,
+    /// Seconds in the optimiser (Adam and closed-form solves).
+    pub optimize_seconds: f64,
+    /// Adam steps taken.
+    pub steps: usize,
+    /// `pod` or `plain`.
+    pub method: String,
+    /// Latent dimension `d`.
+    pub latent_dim: usize,
+    /// POD tail energy `Σ_{l>d} σ_l² / Σ σ_l²` of the supervised solutions.
+    pub basis_tail: f64,
+    /// Number of supervised samples.
+    pub supervised: usize,
+    /// Collocation points at the start.
+    pub collocation_initial: usize,
+    /// Collocation points at the end.
+    pub collocation_final: usize,
+    /// Collocation points added by refinement.
+    pub collocation_added: usize,
+    /// Whether Algorithm 1 stopped early (`P̂_F < ε_p`).
+    pub converged: bool,
+    /// Final total loss.
+    pub loss: f64,
+    /// Final data-fidelity term.
+    pub data_loss: f64,
+    /// Final structure term.
+    pub structure_loss: f64,
+    /// Last failure probability over the candidates.
+    pub failure_prob: Option<f64>,
+    /// Held-out `RelErr` (the paper's metric) over `heldOutCount` parameters never used in training.
+    pub held_out_rel_err: Option<f64>,
+    /// Largest per-point held-out error.
+    pub held_out_max: Option<f64>,
+    /// Number of held-out parameters.
+    pub held_out_count: usize,
+    /// Smallest 2-norm condition number of `A(p)` over the supervised samples.
+    pub condition_min: f64,
+    /// Largest 2-norm condition number of `A(p)` over the supervised samples.
+    pub condition_max: f64,
+    /// `cpu`, `cuda:N`.
+    pub device: String,
+    /// `f32` or `f64`.
+    pub dtype: String,
+    /// Warnings raised during training (conditioning, extrapolation, ...).
+    pub warnings: Vec<String>,
+}
