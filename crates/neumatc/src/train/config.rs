@@ -33,9 +33,12 @@ pub enum StructureLoss {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrainConfig {
-    /// Latent dimension `d`. Default `None`: the smallest `d` whose POD tail energy of the supervised
-    /// solutions is below `latentTol` (at most the number of supervised samples).
+    /// Latent dimension `d`. Default `None`: from the data — the POD basis of the supervised solutions,
+    /// cut where its tail energy falls below `latentTol`, then cut to the smallest `d` whose structure
+    /// residual floor at the collocation points is below `accuracy / 10` (the `pod` method).
     pub latent_dim: Option<usize>,
+    /// The held-out `RelErr` the automatic latent dimension aims for. Default 1e-6.
+    pub accuracy: f64,
     /// Relative tail energy `Σ_{l>d} σ_l² / Σ σ_l²` the automatic `d` must reach. Default 1e-14.
     pub latent_tol: f64,
     /// Hidden layer widths of `Φ`. Default `[64, 64, 64]`.
@@ -79,6 +82,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             latent_dim: None,
+            accuracy: 1e-6,
             latent_tol: 1e-14,
             hidden: vec![64, 64, 64],
             omega: 2.0,
@@ -122,6 +126,7 @@ impl TrainConfig {
         positive("omega", self.omega)?;
         positive("learningRate", self.learning_rate)?;
         positive("latentTol", self.latent_tol)?;
+        positive("accuracy", self.accuracy)?;
         positive("maxCondition", self.max_condition)?;
         positive("warnCondition", self.warn_condition)?;
         if !(self.lambda.is_finite() && self.lambda >= 0.0) {

@@ -27,15 +27,53 @@ use crate::model::SineMlp;
 use crate::sampling::{self, SamplePlan};
 use crate::Result;
 
-/// The structure term at one point in basis coordinates: `‖Bᵀ(c − c*)‖² + floor`, `B` lower triangular.
+/// The structure term at one point as a quadratic form in the basis coordinates `c`:
+/// `‖A(q)(cC) − T‖² = cᵀQc − 2bᵀc + tt` (`T = I`, or `Ω` for the sketch, scaled by `1/k`).
+/// Kept whole so that the leading `d' × d'` block serves any smaller basis `C_1 … C_d'`.
+#[derive(Debug, Clone)]
+struct Gram {
+    d: usize,
+    q: Vec<f64>,
+    b: Vec<f64>,
+    tt: f64,
+}
+
+/// A [`Gram`] solved for a basis of size `d`: `‖Lᵀ(c − c*)‖² + floor` with `LLᵀ = Q`.
 #[derive(Debug, Clone)]
 struct Quad {
     /// `Lᵀ`, `d × d` row-major.
     lt: Vec<f64>,
     /// `c*`, the least-squares coefficients at this point.
     target: Vec<f64>,
-    /// `‖A(q)(c*·C) − I‖²_F`, the smallest residual the basis allows here.
+    /// `min_c ‖A(q)(cC) − T‖²`: the smallest residual the basis allows here.
     floor: f64,
+}
+
+impl Gram {
+    /// Solves the form restricted to the first `d` basis functions.
+    fn solve(&self, d: usize) -> Quad {
+        let full = self.d;
+        let q = Mat::<f64>::from_fn(d, d, |i, j| self.q[i * full + j]);
+        let b = &self.b[..d];
+        let tr: f64 = (0..d).map(|i| q[(i, i)]).sum::<f64>() / d as f64;
+        let mut ridge = 0.0;
+        loop {
+            let mut qr = q.clone();
+            for i in 0..d {
+                qr[(i, i)] += ridge;
+            }
+            if let Ok(llt) = qr.llt(Side::Lower) {
+                let l = llt.L();
+                let mut x = Mat::<f64>::from_fn(d, 1, |i, _| b[i]);
+                llt.solve_in_place(x.as_mut());
+                let target: Vec<f64> = (0..d).map(|i| x[(i, 0)]).collect();
+                let floor = (self.tt - b.iter().zip(&target).map(|(u, v)| u * v).sum::<f64>()).max(0.0);
+                let lt = (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect();
+                return Quad { lt, target, floor };
+            }
+            ridge = if ridge == 0.0 { 1e-14 * tr.max(f64::MIN_POSITIVE) } else { ridge * 100.0 };
+        }
+    }
 }
 
 impl Quad {
@@ -92,7 +130,7 @@ impl Basis {
     }
 
     /// The structure term of `A` (row-major `n × n`) in full or sketched form.
-    fn quad(&self, a: &[f64], form: StructureLoss) -> Quad {
+    fn gram(&self, a: &[f64], form: StructureLoss) -> Gram {
         let (n, d) = (self.n, self.d);
         let a = MatRef::from_row_major_slice(a, n, n);
         match form {
@@ -107,7 +145,7 @@ impl Basis {
                     Par::Seq,
                 );
                 let b: Vec<f64> = (0..d).map(|l| (0..n).map(|i| y[l * n * n + i + i * n]).sum()).collect();
-                solve_quad(&y, n * n, d, b, n as f64, 1.0)
+                gram(&y, n * n, d, b, n as f64, 1.0)
             }
             StructureLoss::Sketch => {
                 let k = self.k;
@@ -125,47 +163,43 @@ impl Basis {
                 let mut b = Mat::<f64>::zeros(d, 1);
                 faer::linalg::matmul::matmul(b.as_mut(), Accum::Replace, ym.transpose(), t, 1.0, Par::Seq);
                 let tt: f64 = self.omega.iter().map(|x| x * x).sum();
-                solve_quad(&y, n * k, d, (0..d).map(|l| b[(l, 0)]).collect(), tt, 1.0 / k as f64)
+                gram(&y, n * k, d, (0..d).map(|l| b[(l, 0)]).collect(), tt, 1.0 / k as f64)
             }
         }
     }
 
     /// Structure terms of a batch of parameters, in parallel, building `A(p)` in chunks.
-    fn quads(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<Quad>> {
+    fn grams(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<Gram>> {
         let k = family.param_dim();
         let mut out = Vec::with_capacity(params.len() / k);
         for chunk in params.chunks(64 * k) {
             let a = family.at(chunk)?;
-            out.par_extend((0..a.batch).into_par_iter().map(|i| self.quad(a.matrix(i), form)));
+            out.par_extend((0..a.batch).into_par_iter().map(|i| self.gram(a.matrix(i), form)));
         }
         Ok(out)
     }
+
+    /// Structure terms solved for the whole basis.
+    fn quads(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<Quad>> {
+        Ok(self.grams(family, params, form)?.iter().map(|g| g.solve(self.d)).collect())
+    }
+
+    /// Keeps the first `d` basis functions.
+    fn truncate(&mut self, d: usize) {
+        let (n, k) = (self.n, self.k);
+        self.latent.truncate(d * n * n);
+        self.blocks.truncate(d * n * n);
+        self.sketch.truncate(d * n * k);
+        self.d = d;
+    }
 }
 
-/// From `Y` (`rows × d`, column-major), `b = Yᵀt` and `‖t‖²`, the scaled form `scale·‖Yc − t‖²`.
-fn solve_quad(y: &[f64], rows: usize, d: usize, b: Vec<f64>, tt: f64, scale: f64) -> Quad {
+/// From `Y` (`rows × d`, column-major), `b = Yᵀt` and `‖t‖²`, the form `scale·‖Yc − t‖²`.
+fn gram(y: &[f64], rows: usize, d: usize, b: Vec<f64>, tt: f64, scale: f64) -> Gram {
     let ym = MatRef::from_column_major_slice(y, rows, d);
     let mut q = Mat::<f64>::zeros(d, d);
     faer::linalg::matmul::matmul(q.as_mut(), Accum::Replace, ym.transpose(), ym, scale, Par::Seq);
-    let b: Vec<f64> = b.into_iter().map(|v| v * scale).collect();
-    let tr: f64 = (0..d).map(|i| q[(i, i)]).sum::<f64>() / d as f64;
-    let mut ridge = 0.0;
-    loop {
-        let mut qr = q.clone();
-        for i in 0..d {
-            qr[(i, i)] += ridge;
-        }
-        if let Ok(llt) = qr.llt(Side::Lower) {
-            let l = llt.L();
-            let mut x = Mat::<f64>::from_fn(d, 1, |i, _| b[i]);
-            llt.solve_in_place(x.as_mut());
-            let target: Vec<f64> = (0..d).map(|i| x[(i, 0)]).collect();
-            let floor = (tt * scale - b.iter().zip(&target).map(|(u, v)| u * v).sum::<f64>()).max(0.0);
-            let lt = (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect();
-            return Quad { lt, target, floor };
-        }
-        ridge = if ridge == 0.0 { 1e-14 * tr.max(f64::MIN_POSITIVE) } else { ridge * 100.0 };
-    }
+    Gram { d, q: (0..d * d).map(|i| q[(i / d, i % d)]).collect(), b: b.into_iter().map(|v| v * scale).collect(), tt: tt * scale }
 }
 
 /// Training tensors of one run (f64, CPU), rebuilt when collocation points are added.
@@ -341,8 +375,9 @@ impl Problem<'_> {
     }
 }
 
-/// POD basis of the snapshots `G_j` (rows of `g`, `m` values each): `(C (d × m), coefficients (N × d), tail energy)`.
-fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<(Vec<f64>, Vec<f64>, usize, f64)> {
+/// POD basis of the snapshots `G_j` (rows of `g`, `m` values each): `(C (d × m), coefficients (N × d), d,
+/// singular values)`, with `d` from `latentDim` or the tail-energy tolerance `latentTol`.
+fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<(Vec<f64>, Vec<f64>, usize, Vec<f64>)> {
     let s = MatRef::from_column_major_slice(g, m, count);
     let svd = s.thin_svd().map_err(|_| crate::Error::NoConvergence { op: "pod basis (svd)", iters: 0 })?;
     let sig: Vec<f64> = (0..count).map(|i| svd.S()[i]).collect();
@@ -361,9 +396,8 @@ fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<(Ve
         }
     }
     let v = svd.V();
-    let sig = &sig;
-    let coef: Vec<f64> = (0..count).flat_map(|j| (0..d).map(move |l| sig[l] * v[(j, l)])).collect();
-    Ok((latent, coef, d, tail_after(d)))
+    let coef: Vec<f64> = (0..count).flat_map(|j| (0..d).map(|l| sig[l] * v[(j, l)]).collect::<Vec<_>>()).collect();
+    Ok((latent, coef, d, sig))
 }
 
 pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
@@ -372,8 +406,31 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let ns = plan.supervised.len() / k;
 
     ctx.phase("basis")?;
-    let (latent, coef, d, tail) = pod_basis(g_s, m, ns, cfg)?;
-    ctx.report.basis_tail = tail;
+    let (latent, coef, d_max, sig) = pod_basis(g_s, m, ns, cfg)?;
+
+    ctx.phase("collocation")?;
+    let t = Instant::now();
+    let mut basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed);
+    let grams = basis.grams(family, &plan.collocation, cfg.structure_loss)?;
+    ctx.check_cancel()?;
+    // The floors of the collocation forms say how well each leading sub-basis can satisfy A·G = I away
+    // from the samples: the automatic d is the smallest one whose floor is a tenth of the accuracy asked.
+    let floor_of = |d: usize| grams.iter().map(|g| g.solve(d).floor).sum::<f64>() / grams.len().max(1) as f64 / n as f64;
+    let d = match cfg.latent_dim {
+        Some(_) => d_max,
+        None if grams.is_empty() => d_max,
+        None => (1..=d_max).find(|&d| floor_of(d) <= 0.1 * cfg.accuracy).unwrap_or(d_max),
+    };
+    basis.truncate(d);
+    let quads: Vec<Quad> = grams.iter().map(|g| g.solve(d)).collect();
+    ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
+    ctx.report.basis_floor = if quads.is_empty() { None } else { Some(floor_of(d)) };
+    let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
+    let mut cand_params = plan.candidates.clone();
+    let mut cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
+    ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
+    ctx.report.collocation_initial = quads.len();
+
     let mean: Vec<f64> = (0..d).map(|l| (0..ns).map(|j| coef[j * d + l]).sum::<f64>() / ns as f64).collect();
     let scale: Vec<f64> = (0..d)
         .map(|l| {
@@ -382,16 +439,6 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
         })
         .collect();
     let zs: Vec<f64> = (0..ns * d).map(|i| (coef[i] - mean[i % d]) / scale[i % d]).collect();
-
-    ctx.phase("collocation")?;
-    let t = Instant::now();
-    let basis = Basis::new(latent, n, d, cfg.probes, cfg.seed);
-    let quads = basis.quads(family, &plan.collocation, cfg.structure_loss)?;
-    ctx.check_cancel()?;
-    let mut cand_params = plan.candidates.clone();
-    let mut cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
-    ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
-    ctx.report.collocation_initial = quads.len();
 
     let domain = family.domain();
     let mut problem = Problem { cfg, k, d, mean, scale, xs: domain.normalize(&plan.supervised), zs, xc: domain.normalize(&plan.collocation), quads };
@@ -477,4 +524,157 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     trained.push((w.broadcast_mul(&s)?, b.broadcast_mul(&s)?.broadcast_add(&mu)?));
     let mlp = SineMlp { layers: trained.into_iter().map(|(w, b)| Ok((w.copy()?, b.copy()?))).collect::<Result<Vec<_>>>()?, omega: cfg.omega, activation: cfg.activation };
     Ok(Fit { mlp, latent: basis.latent, latent_dim: d })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::Family;
+    use crate::SyntheticConfig;
+
+    fn small_basis(n: usize, d: usize) -> (Family, Basis) {
+        let fam = Family::synthetic(SyntheticConfig { n, rank: 3, seed: 5, ..Default::default() }).unwrap();
+        let p: Vec<f64> = (0..d).map(|i| (i as f64 + 0.5) / d as f64).collect();
+        let a = fam.at(&p).unwrap();
+        let mut g = vec![0.0; a.data.len()];
+        for i in 0..d {
+            crate::baseline::inverse_matrix(a.matrix(i), n, &mut g[i * n * n..(i + 1) * n * n], Par::Seq).unwrap();
+        }
+        let cfg = TrainConfig { latent_dim: Some(d), ..Default::default() };
+        let (latent, _, dd, _) = pod_basis(&g, n * n, d, &cfg).unwrap();
+        (fam, Basis::new(latent, n, dd, 4, 1))
+    }
+
+    /// ‖A(cC) − I‖²_F computed directly.
+    fn direct_residual(a: &[f64], basis: &Basis, c: &[f64]) -> f64 {
+        let n = basis.n;
+        let g: Vec<f64> = (0..n * n).map(|i| (0..basis.d).map(|l| c[l] * basis.latent[l * n * n + i]).sum()).collect();
+        let mut s = 0.0;
+        for r in 0..n {
+            for col in 0..n {
+                let v: f64 = (0..n).map(|j| a[r * n + j] * g[j * n + col]).sum::<f64>() - if r == col { 1.0 } else { 0.0 };
+                s += v * v;
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn quadratic_form_equals_the_direct_residual() {
+        let (fam, basis) = small_basis(6, 5);
+        let a = fam.at(&[0.37]).unwrap();
+        let quad = basis.gram(&a.data, StructureLoss::Full).solve(basis.d);
+        for c in [vec![0.1, -0.2, 0.3, 0.05, 1.0], vec![0.0; 5], quad.target.clone()] {
+            let direct = direct_residual(&a.data, &basis, &c);
+            assert!((quad.eval(&c) - direct).abs() <= 1e-9 * direct.max(1.0), "{} vs {}", quad.eval(&c), direct);
+        }
+        // The floor is the minimum: any other coefficients do worse.
+        let mut c = quad.target.clone();
+        c[0] += 1e-3;
+        assert!(direct_residual(&a.data, &basis, &c) > quad.floor);
+    }
+
+    #[test]
+    fn leading_block_solves_the_smaller_basis() {
+        let (fam, mut basis) = small_basis(6, 5);
+        let a = fam.at(&[0.61]).unwrap();
+        let from_big = basis.gram(&a.data, StructureLoss::Full).solve(3);
+        basis.truncate(3);
+        let direct = basis.gram(&a.data, StructureLoss::Full).solve(3);
+        assert!((from_big.floor - direct.floor).abs() <= 1e-10 * direct.floor.max(1.0));
+        for (x, y) in from_big.target.iter().zip(&direct.target) {
+            assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn sketch_is_unbiased_on_average() {
+        let (fam, basis) = small_basis(6, 5);
+        let a = fam.at(&[0.2]).unwrap();
+        let c = vec![0.3, -0.1, 0.2, 0.0, 0.5];
+        let direct = direct_residual(&a.data, &basis, &c);
+        let mut mean = 0.0;
+        let trials = 400;
+        for seed in 0..trials {
+            let b = Basis::new(basis.latent.clone(), basis.n, basis.d, 4, seed);
+            mean += b.gram(&a.data, StructureLoss::Sketch).solve(b.d).eval(&c) / trials as f64;
+        }
+        assert!((mean - direct).abs() < 0.1 * direct, "sketch mean {mean} vs exact {direct}");
+    }
+
+    #[test]
+    fn loss_gradient_matches_finite_differences() {
+        let (fam, basis) = small_basis(5, 4);
+        let d = basis.d;
+        let cfg = TrainConfig { lambda: 0.7, omega: 1.5, hidden: vec![6, 5], ..Default::default() };
+        let coll = [0.12, 0.55, 0.9];
+        let quads = basis.quads(&fam, &coll, StructureLoss::Full).unwrap();
+        let problem = Problem {
+            cfg: &cfg,
+            k: 1,
+            d,
+            mean: vec![0.1; d],
+            scale: (0..d).map(|l| 1.0 / (l + 1) as f64).collect(),
+            xs: vec![-0.8, 0.1, 0.7],
+            zs: (0..3 * d).map(|i| (i as f64 * 0.37).sin()).collect(),
+            xc: fam.domain().normalize(&coll),
+            quads,
+        };
+        let batch = problem.batch().unwrap();
+        let mlp = SineMlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
+        let vars = mlp.vars().unwrap();
+        let layers = |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+        let (loss, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
+        let grads = loss.backward().unwrap();
+        let h = 1e-6;
+        for (li, (w, _)) in vars.iter().enumerate() {
+            let g = grads.get(w.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            let base = w.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            for idx in [0, base.len() / 2, base.len() - 1] {
+                let eval = |delta: f64| {
+                    let mut v = base.clone();
+                    v[idx] += delta;
+                    w.set(&Tensor::from_vec(v, w.as_tensor().dims(), &Device::Cpu).unwrap()).unwrap();
+                    let (l, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
+                    l.to_scalar::<f64>().unwrap()
+                };
+                let fd = (eval(h) - eval(-h)) / (2.0 * h);
+                eval(0.0);
+                assert!((fd - g[idx]).abs() <= 1e-5 * fd.abs().max(1e-3), "layer {li} weight {idx}: autograd {} vs fd {fd}", g[idx]);
+            }
+        }
+    }
+
+    #[test]
+    fn closed_form_last_layer_does_not_increase_the_loss() {
+        let (fam, basis) = small_basis(5, 4);
+        let d = basis.d;
+        let cfg = TrainConfig { hidden: vec![8], ..Default::default() };
+        let coll: Vec<f64> = (0..12).map(|i| (i as f64 + 0.3) / 12.0).collect();
+        let problem = Problem {
+            cfg: &cfg,
+            k: 1,
+            d,
+            mean: vec![0.0; d],
+            scale: vec![1.0; d],
+            xs: vec![-0.9, -0.3, 0.4, 0.95],
+            zs: (0..4 * d).map(|i| (i as f64 * 0.21).cos()).collect(),
+            xc: fam.domain().normalize(&coll),
+            quads: basis.quads(&fam, &coll, StructureLoss::Full).unwrap(),
+        };
+        let batch = problem.batch().unwrap();
+        let vars = SineMlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
+        let layers = |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+        let before = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
+        assert!(problem.solve_last_layer(&vars, &batch).unwrap());
+        let after = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
+        assert!(after < before, "{after} !< {before}");
+        // A stationary point: nudging one output weight raises the loss.
+        let (w, _) = &vars[vars.len() - 1];
+        let mut v = w.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        v[0] += 1e-3;
+        w.set(&Tensor::from_vec(v, w.as_tensor().dims(), &Device::Cpu).unwrap()).unwrap();
+        let nudged = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
+        assert!(nudged > after);
+    }
 }

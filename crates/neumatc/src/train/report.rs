@@ -46,6 +46,9 @@ pub struct TrainReport {
     pub latent_dim: usize,
     /// POD tail energy `Σ_{l>d} σ_l² / Σ σ_l²` of the supervised solutions.
     pub basis_tail: f64,
+    /// Mean over the collocation points of the smallest `‖A(q)G − I‖²_F / n` any `G` in the span of the
+    /// basis reaches: the accuracy floor of the latent dimension away from the samples.
+    pub basis_floor: Option<f64>,
     /// Number of supervised samples.
     pub supervised: usize,
     /// Collocation points at the start.
