@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p neumatc --example family_stats -- '{"n":256}' 5`
 
-use neumatc::{baseline, Family};
+use neumatc::{Family, baseline};
 
 fn main() -> neumatc::Result<()> {
     let args: Vec<String> = std::env::args().collect();

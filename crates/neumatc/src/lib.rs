@@ -39,4 +39,4 @@ pub use matrix::MatrixBatch;
 pub use model::{Activation, Component, ComponentData, Dtype, NeuMatC, Prediction, SineMlp};
 pub use op::Operation;
 pub use sampling::{SamplingConfig, Strategy};
-pub use train::{train, Method, Progress, StructureLoss, TrainConfig, TrainReport};
+pub use train::{Method, Progress, StructureLoss, TrainConfig, TrainReport, train};

@@ -37,7 +37,11 @@ impl MatrixBatch {
     /// Fails unless the matrices are square.
     pub fn require_square(&self, op: &'static str) -> Result<usize> {
         if self.rows != self.cols {
-            return Err(Error::ShapeMismatch { op, expected: vec![self.batch, self.rows, self.rows], got: vec![self.batch, self.rows, self.cols] });
+            return Err(Error::ShapeMismatch {
+                op,
+                expected: vec![self.batch, self.rows, self.rows],
+                got: vec![self.batch, self.rows, self.cols],
+            });
         }
         Ok(self.rows)
     }
@@ -62,7 +66,7 @@ pub(crate) fn check_finite(what: &'static str, data: &[f64]) -> Result<()> {
 
 /// Splits a flat parameter buffer into its batch size, checking length and finiteness.
 pub(crate) fn param_batch(params: &[f64], param_dim: usize) -> Result<usize> {
-    if param_dim == 0 || params.len() % param_dim != 0 {
+    if param_dim == 0 || !params.len().is_multiple_of(param_dim) {
         return Err(Error::input("params", format!("length {} is not a multiple of the parameter dimension {param_dim}", params.len())));
     }
     check_finite("params", params)?;

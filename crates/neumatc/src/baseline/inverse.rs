@@ -61,14 +61,14 @@ pub fn inverse_matrix(a: &[f64], n: usize, out: &mut [f64], par: Par) -> std::re
     let mut lu = MatRef::from_column_major_slice(a, n, n).to_owned();
     let mut fwd = vec![0usize; n];
     let mut bwd = vec![0usize; n];
-    let scratch = factor::lu_in_place_scratch::<usize, f64>(n, n, par, Default::default())
-        .or(lu_inverse::inverse_scratch::<usize, f64>(n, par));
+    let scratch =
+        factor::lu_in_place_scratch::<usize, f64>(n, n, par, Default::default()).or(lu_inverse::inverse_scratch::<usize, f64>(n, par));
     let mut mem = MemBuffer::new(scratch);
     let stack = MemStack::new(&mut mem);
     let (_, perm) = factor::lu_in_place(lu.as_mut(), &mut fwd, &mut bwd, par, stack, Default::default());
     let pivots = (0..n).map(|i| lu[(i, i)].abs());
     let (min, max) = pivots.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if !(min > max * n as f64 * f64::EPSILON) {
+    if min.is_nan() || min <= max * n as f64 * f64::EPSILON {
         return Err(SingularMatrix);
     }
     let out = MatMut::from_column_major_slice_mut(out, n, n);

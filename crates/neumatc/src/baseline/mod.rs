@@ -3,4 +3,4 @@
 
 mod inverse;
 
-pub use inverse::{condition_number, inverse, inverse_matrix, inverse_with, SingularMatrix, Threads};
+pub use inverse::{SingularMatrix, Threads, condition_number, inverse, inverse_matrix, inverse_with};

@@ -57,9 +57,11 @@ impl Domain {
         params
             .chunks_exact(k)
             .flat_map(|p| {
-                p.iter().zip(self.lo.iter().zip(&self.hi)).map(|(&x, (&lo, &hi))| {
-                    if hi > lo { 2.0 * (x - lo) / (hi - lo) - 1.0 } else { 0.0 }
-                })
+                p.iter().zip(self.lo.iter().zip(&self.hi)).map(
+                    |(&x, (&lo, &hi))| {
+                        if hi > lo { 2.0 * (x - lo) / (hi - lo) - 1.0 } else { 0.0 }
+                    },
+                )
             })
             .collect()
     }

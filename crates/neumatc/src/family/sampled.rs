@@ -21,7 +21,11 @@ impl SampledFamily {
             return Err(Error::input("fromSamples", format!("needs at least 2 samples, got {count}")));
         }
         if matrices.batch != count {
-            return Err(Error::ShapeMismatch { op: "fromSamples", expected: vec![count, matrices.rows, matrices.cols], got: vec![matrices.batch, matrices.rows, matrices.cols] });
+            return Err(Error::ShapeMismatch {
+                op: "fromSamples",
+                expected: vec![count, matrices.rows, matrices.cols],
+                got: vec![matrices.batch, matrices.rows, matrices.cols],
+            });
         }
         check_len("fromSamples", &matrices.data, matrices.batch, matrices.rows, matrices.cols)?;
         check_finite("fromSamples matrices", &matrices.data)?;
@@ -84,11 +88,12 @@ impl SampledFamily {
         let mut data = Vec::with_capacity(batch * sz);
         for p in params.chunks_exact(k) {
             let key = grid_key(&self.domain, p);
-            let i = self
-                .params
-                .chunks_exact(k)
-                .position(|q| grid_key(&self.domain, q) == key)
-                .ok_or_else(|| Error::input("fromSamples family", format!("p = {p:?} is not one of its sample parameters (A(p) is known only on the grid)")))?;
+            let i = self.params.chunks_exact(k).position(|q| grid_key(&self.domain, q) == key).ok_or_else(|| {
+                Error::input(
+                    "fromSamples family",
+                    format!("p = {p:?} is not one of its sample parameters (A(p) is known only on the grid)"),
+                )
+            })?;
             data.extend_from_slice(self.matrices.matrix(i));
         }
         Ok(MatrixBatch { batch, rows: self.rows(), cols: self.cols(), data })

@@ -8,11 +8,11 @@ use faer::{Accum, MatMut, MatRef, Par};
 pub use mlp::{Activation, SineMlp};
 pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
 
+use crate::Result;
 use crate::device::DeviceSpec;
 use crate::family::Domain;
 use crate::op::Operation;
 use crate::train::TrainReport;
-use crate::Result;
 
 /// Floating-point type of a model's weights and predictions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

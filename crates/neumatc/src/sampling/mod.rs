@@ -33,7 +33,7 @@ pub struct SamplingConfig {
     pub add_every: usize,
     /// Points added per refinement `N_add`. Default 10.
     pub add: usize,
-    /// Residual threshold `ε_r`, per point, in the units of the paper's RelErr (`‖R(p)‖²_F / n`). Default 1e-7.
+    /// Residual threshold `ε_r`, per point, in the units of the paper's RelErr (`‖R(p)‖²_F / n`). Default 1e-6.
     pub residual_tol: f64,
     /// Failure-probability tolerance `ε_p`: training stops once fewer candidates than this fraction fail. Default 0.02.
     pub failure_tol: f64,
@@ -43,7 +43,16 @@ pub struct SamplingConfig {
 
 impl Default for SamplingConfig {
     fn default() -> Self {
-        Self { supervised: 40, collocation: 80, candidates: 256, add_every: 250, add: 10, residual_tol: 1e-7, failure_tol: 0.02, strategy: Strategy::Adaptive }
+        Self {
+            supervised: 40,
+            collocation: 80,
+            candidates: 256,
+            add_every: 250,
+            add: 10,
+            residual_tol: 1e-6,
+            failure_tol: 0.02,
+            strategy: Strategy::Adaptive,
+        }
     }
 }
 
@@ -100,7 +109,10 @@ fn pool_plan(pool: &[f64], domain: &Domain, cfg: &SamplingConfig, validation: us
     let k = domain.dim();
     let count = pool.len() / k;
     if cfg.supervised >= count {
-        return Err(Error::option("sampling.supervised", format!("{} supervised samples need a grid of more than {} points, the family has {count}", cfg.supervised, cfg.supervised)));
+        return Err(Error::option(
+            "sampling.supervised",
+            format!("{} supervised samples need a grid of more than {} points, the family has {count}", cfg.supervised, cfg.supervised),
+        ));
     }
     let norm = domain.normalize(pool);
     let chosen = farthest_points(&norm, k, cfg.supervised, rng.random_range(0..count));
@@ -114,7 +126,12 @@ fn pool_plan(pool: &[f64], domain: &Domain, cfg: &SamplingConfig, validation: us
     let collocation_idx = take(cfg.collocation);
     let candidate_idx = take(cfg.candidates);
     let gather = |idx: &[usize]| -> Vec<f64> { idx.iter().flat_map(|&i| pool[i * k..(i + 1) * k].iter().copied()).collect() };
-    Ok(SamplePlan { supervised: gather(&chosen), collocation: gather(&collocation_idx), candidates: gather(&candidate_idx), validation: gather(&validation_idx) })
+    Ok(SamplePlan {
+        supervised: gather(&chosen),
+        collocation: gather(&collocation_idx),
+        candidates: gather(&candidate_idx),
+        validation: gather(&validation_idx),
+    })
 }
 
 /// `count` points of a Latin hypercube in the box: one point per stratum in every dimension, jittered.
@@ -147,8 +164,8 @@ fn farthest_points(points: &[f64], k: usize, count: usize, start: usize) -> Vec<
     while chosen.len() < count {
         let next = (0..n).max_by(|&a, &b| nearest[a].total_cmp(&nearest[b])).expect("pool is not empty");
         chosen.push(next);
-        for i in 0..n {
-            nearest[i] = nearest[i].min(dist(i, next));
+        for (i, near) in nearest.iter_mut().enumerate() {
+            *near = near.min(dist(i, next));
         }
     }
     chosen
@@ -169,7 +186,7 @@ pub struct Refinement {
 /// `failure_tol`, the `add` candidates with the largest scores among the failures (adaptive) or `add`
 /// random failures (random strategy).
 pub fn refine(scores: &[f64], cfg: &SamplingConfig, rng: &mut impl Rng) -> Refinement {
-    let mut failures: Vec<usize> = (0..scores.len()).filter(|&i| !(scores[i] <= cfg.residual_tol)).collect();
+    let mut failures: Vec<usize> = (0..scores.len()).filter(|&i| scores[i].is_nan() || scores[i] > cfg.residual_tol).collect();
     let failure_prob = if scores.is_empty() { 0.0 } else { failures.len() as f64 / scores.len() as f64 };
     if failure_prob < cfg.failure_tol {
         return Refinement { failure_prob, add: Vec::new(), converged: true };

@@ -21,7 +21,7 @@ use crate::family::Family;
 use crate::model::{Latent, NeuMatC, SineMlp};
 use crate::op::Operation;
 use crate::sampling::{self, SamplePlan};
-use crate::{metrics, Dtype, Error, MatrixBatch, Result};
+use crate::{Dtype, Error, MatrixBatch, Result, metrics};
 
 /// Learns `p ↦ op(A(p))` for `family`.
 ///
@@ -38,7 +38,13 @@ use crate::{metrics, Dtype, Error, MatrixBatch, Result};
 /// let out = model.predict(&[0.3]).unwrap();
 /// assert_eq!(out.components[0].data.len(), 64);
 /// ```
-pub fn train(family: &Family, op: Operation, cfg: &TrainConfig, on_progress: &mut dyn FnMut(&Progress), cancel: &AtomicBool) -> Result<NeuMatC> {
+pub fn train(
+    family: &Family,
+    op: Operation,
+    cfg: &TrainConfig,
+    on_progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<NeuMatC> {
     cfg.validate()?;
     let shapes = op.component_shapes(family.rows(), family.cols())?;
     let device = DeviceSpec::parse(&cfg.device)?;
@@ -110,7 +116,14 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn new(steps: usize, on_progress: &'a mut dyn FnMut(&Progress), cancel: &'a AtomicBool) -> Self {
         let now = Instant::now();
-        Self { t0: now, last_emit: now, on_progress, cancel, progress: Progress { steps, ..Default::default() }, report: TrainReport::default() }
+        Self {
+            t0: now,
+            last_emit: now,
+            on_progress,
+            cancel,
+            progress: Progress { steps, ..Default::default() },
+            report: TrainReport::default(),
+        }
     }
 
     pub fn elapsed(&self) -> f64 {
@@ -166,12 +179,13 @@ fn exact_inverses(a: &MatrixBatch, params: &[f64], k: usize) -> Result<Vec<f64>>
 /// Condition numbers `‖A‖₂‖A⁻¹‖₂` of the supervised matrices: recorded, warned about, or refused.
 fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: usize, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
     let n = a.rows;
-    let conds: Vec<f64> = (0..a.batch).into_par_iter().map(|i| spectral_norm(a.matrix(i), n) * spectral_norm(&g[i * n * n..(i + 1) * n * n], n)).collect();
+    let conds: Vec<f64> =
+        (0..a.batch).into_par_iter().map(|i| spectral_norm(a.matrix(i), n) * spectral_norm(&g[i * n * n..(i + 1) * n * n], n)).collect();
     let (imax, &cmax) = conds.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("at least two samples");
     ctx.report.condition_min = conds.iter().copied().fold(f64::INFINITY, f64::min);
     ctx.report.condition_max = cmax;
     let p = params[imax * k..(imax + 1) * k].to_vec();
-    if !(cmax <= cfg.max_condition) {
+    if cmax.is_nan() || cmax > cfg.max_condition {
         return Err(Error::IllConditioned { op: "inverse", p, cond: cmax });
     }
     if cmax > cfg.warn_condition {

@@ -10,10 +10,10 @@ use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
 
 use super::{Ctx, Fit, StructureLoss, TrainConfig};
-use crate::family::Family;
-use crate::model::{mlp_forward, SineMlp};
-use crate::sampling::{self, SamplePlan};
 use crate::Result;
+use crate::family::Family;
+use crate::model::{SineMlp, mlp_forward};
+use crate::sampling::{self, SamplePlan};
 
 struct Residual {
     /// `Ω` (`n × k`) for the sketch, or `None` for the full residual.
@@ -50,7 +50,9 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
 
     ctx.phase("collocation")?;
     let t = Instant::now();
-    let tensor = |v: Vec<f64>, shape: (usize, usize)| -> Result<Tensor> { Ok(Tensor::from_vec(v, shape, &Device::Cpu)?.to_dtype(dt)?.to_device(&dev)?) };
+    let tensor = |v: Vec<f64>, shape: (usize, usize)| -> Result<Tensor> {
+        Ok(Tensor::from_vec(v, shape, &Device::Cpu)?.to_dtype(dt)?.to_device(&dev)?)
+    };
     let matrices = |params: &[f64]| -> Result<Tensor> {
         let a = family.at(params)?;
         Ok(Tensor::from_vec(a.data, (a.batch, n, n), &Device::Cpu)?.to_dtype(dt)?.to_device(&dev)?)
@@ -81,7 +83,9 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let mut crng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xc0de);
     let c0: Vec<f64> = (0..d * m).map(|_| StandardNormal.sample(&mut crng)).map(|z: f64| z * rms / (d as f64).sqrt()).collect();
     let c = Var::from_tensor(&tensor(c0, (d, m))?)?;
-    let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+    let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> {
+        vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect()
+    };
     // Plain Adam: candle-nn's AdamW with weight_decay 0 (its default of 0.01 is not Adam).
     let params = ParamsAdamW { lr: cfg.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
     let mut all: Vec<Var> = vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect();

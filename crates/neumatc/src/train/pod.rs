@@ -22,10 +22,10 @@ use rayon::prelude::*;
 use std::time::Instant;
 
 use super::{Ctx, Fit, StructureLoss, TrainConfig};
+use crate::Result;
 use crate::family::Family;
 use crate::model::SineMlp;
 use crate::sampling::{self, SamplePlan};
-use crate::Result;
 
 /// The structure term at one point as a quadratic form in the basis coordinates `c`:
 /// `‖A(q)(cC) − T‖² = cᵀQc − 2bᵀc + tt` (`T = I`, or `Ω` for the sketch, scaled by `1/k`).
@@ -239,7 +239,8 @@ impl Problem<'_> {
         let (ns, nc) = (self.xs.len() / k, self.quads.len());
         let x: Vec<f64> = self.xs.iter().chain(&self.xc).copied().collect();
         let dev = &Device::Cpu;
-        let zc: Vec<f64> = self.quads.iter().flat_map(|q| q.target.iter().enumerate().map(|(l, &c)| (c - self.mean[l]) / self.scale[l])).collect();
+        let zc: Vec<f64> =
+            self.quads.iter().flat_map(|q| q.target.iter().enumerate().map(|(l, &c)| (c - self.mean[l]) / self.scale[l])).collect();
         let b: Vec<f64> = self.quads.iter().flat_map(|q| (0..d * d).map(move |i| q.lt[i] * self.scale[i % d])).collect();
         Ok(Batch {
             x: Tensor::from_vec(x, (ns + nc, k), dev)?,
@@ -290,7 +291,7 @@ impl Problem<'_> {
         let mut kmat = Mat::<f64>::zeros(size, size);
         let mut rhs = Mat::<f64>::zeros(size, 1);
         // Data part: (HᵀH) ⊗ diag(s²), right-hand side h ⊗ (s² ⊙ z).
-        let hs = Mat::<f64>::from_fn(ns, p, |i, a| hb(i, a));
+        let hs = Mat::<f64>::from_fn(ns, p, &hb);
         let mut hth = Mat::<f64>::zeros(p, p);
         faer::linalg::matmul::matmul(hth.as_mut(), Accum::Replace, hs.transpose(), hs.as_ref(), wd, Par::Seq);
         for a in 0..p {
@@ -375,9 +376,12 @@ impl Problem<'_> {
     }
 }
 
+/// `(C (d × m), coefficients (N × d), d, singular values)`.
+type PodBasis = (Vec<f64>, Vec<f64>, usize, Vec<f64>);
+
 /// POD basis of the snapshots `G_j` (rows of `g`, `m` values each): `(C (d × m), coefficients (N × d), d,
 /// singular values)`, with `d` from `latentDim` or the tail-energy tolerance `latentTol`.
-fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<(Vec<f64>, Vec<f64>, usize, Vec<f64>)> {
+fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<PodBasis> {
     let s = MatRef::from_column_major_slice(g, m, count);
     let svd = s.thin_svd().map_err(|_| crate::Error::NoConvergence { op: "pod basis (svd)", iters: 0 })?;
     let sig: Vec<f64> = (0..count).map(|i| svd.S()[i]).collect();
@@ -441,7 +445,8 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let zs: Vec<f64> = (0..ns * d).map(|i| (coef[i] - mean[i % d]) / scale[i % d]).collect();
 
     let domain = family.domain();
-    let mut problem = Problem { cfg, k, d, mean, scale, xs: domain.normalize(&plan.supervised), zs, xc: domain.normalize(&plan.collocation), quads };
+    let mut problem =
+        Problem { cfg, k, d, mean, scale, xs: domain.normalize(&plan.supervised), zs, xc: domain.normalize(&plan.collocation), quads };
     let mut batch = problem.batch()?;
 
     let mut widths = vec![k];
@@ -449,7 +454,9 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     widths.push(d);
     let init = SineMlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?;
     let vars = init.vars()?;
-    let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+    let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> {
+        vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect()
+    };
     // Plain Adam: candle-nn's AdamW with weight_decay 0 (its default of 0.01 is not Adam).
     let params = ParamsAdamW { lr: cfg.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
     let mut opt = AdamW::new(vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect(), params)?;
@@ -522,15 +529,19 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let s = Tensor::from_vec(problem.scale.clone(), (1, d), &Device::Cpu)?;
     let mu = Tensor::from_vec(problem.mean.clone(), (1, d), &Device::Cpu)?;
     trained.push((w.broadcast_mul(&s)?, b.broadcast_mul(&s)?.broadcast_add(&mu)?));
-    let mlp = SineMlp { layers: trained.into_iter().map(|(w, b)| Ok((w.copy()?, b.copy()?))).collect::<Result<Vec<_>>>()?, omega: cfg.omega, activation: cfg.activation };
+    let mlp = SineMlp {
+        layers: trained.into_iter().map(|(w, b)| Ok((w.copy()?, b.copy()?))).collect::<Result<Vec<_>>>()?,
+        omega: cfg.omega,
+        activation: cfg.activation,
+    };
     Ok(Fit { mlp, latent: basis.latent, latent_dim: d })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::family::Family;
     use crate::SyntheticConfig;
+    use crate::family::Family;
 
     fn small_basis(n: usize, d: usize) -> (Family, Basis) {
         let fam = Family::synthetic(SyntheticConfig { n, rank: 3, seed: 5, ..Default::default() }).unwrap();
@@ -623,7 +634,8 @@ mod tests {
         let batch = problem.batch().unwrap();
         let mlp = SineMlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
         let vars = mlp.vars().unwrap();
-        let layers = |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+        let layers =
+            |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
         let (loss, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
         let grads = loss.backward().unwrap();
         let h = 1e-6;
@@ -664,7 +676,8 @@ mod tests {
         };
         let batch = problem.batch().unwrap();
         let vars = SineMlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
-        let layers = |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+        let layers =
+            |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
         let before = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
         assert!(problem.solve_last_layer(&vars, &batch).unwrap());
         let after = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
