@@ -1,0 +1,35 @@
+//! Node.js bindings for the `neumatc` engine (napi-rs 3).
+//!
+//! Only conversions, threading and error mapping live here; every number is computed by the
+//! engine. Sync exports throw JS errors whose `code` is the engine's `Error::code()`; async
+//! exports reject with the same codes (see `error.rs`).
+
+mod baseline;
+mod convert;
+mod error;
+mod family;
+mod metrics;
+mod model;
+mod task;
+mod train;
+
+use napi_derive::napi;
+
+pub use baseline::*;
+pub use convert::*;
+pub use family::*;
+pub use metrics::*;
+pub use model::*;
+pub use train::*;
+
+/// Every error code the engine can produce (`Error::CODES`).
+#[napi(catch_unwind)]
+pub fn error_codes() -> Vec<String> {
+    neumatc::Error::CODES.iter().map(|c| c.to_string()).collect()
+}
+
+/// The version of the engine crate the addon was built from.
+#[napi(catch_unwind)]
+pub fn engine_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

@@ -1,0 +1,48 @@
+/**
+ * neumatc — fast parametric matrix operations for Node.js, learned NeuMatC-style
+ * (latent tensor `C` times a sine MLP `Φ(p)`) and computed in Rust.
+ *
+ * @example
+ * ```ts
+ * import { Family, NeuMatC, baselines, metrics } from 'neumatc'
+ * const fam = Family.synthetic({ n: 64, rank: 8, seed: 3 })
+ * const model = await NeuMatC.train(fam, 'inverse', { seed: 1 })
+ * const p = Float64Array.of(0.3, 0.8)
+ * const { inverse } = await model.predict(p)
+ * console.log(metrics.relErrInverse(fam.at(p), inverse))
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { Family } from './families.js'
+export type { Domain, SamplesOptions, SyntheticOptions } from './families.js'
+export { NeuMatC, OPERATIONS } from './model.js'
+export type {
+  ComponentNames,
+  Operation,
+  Prediction,
+  Progress,
+  SamplingOptions,
+  TrainOptions,
+  TrainReport,
+} from './model.js'
+export { matrixAt, matrixBatch } from './matrix.js'
+export type { FloatArray, MatrixBatch } from './matrix.js'
+export {
+  CancelledError,
+  ConvergenceError,
+  DeviceUnavailableError,
+  ERROR_CODES,
+  IllConditionedError,
+  InvalidInputError,
+  InvalidOptionError,
+  NeuMatCError,
+  OutOfDomainError,
+  ShapeMismatchError,
+  SingularMatrixError,
+} from './errors.js'
+export type { ErrorCode, NeuMatCErrorOptions } from './errors.js'
+/** Exact pointwise baselines (LU inverse, ...). */
+export * as baselines from './baselines.js'
+/** The paper's error metrics. */
+export * as metrics from './metrics.js'

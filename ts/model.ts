@@ -1,0 +1,366 @@
+/**
+ * NeuMatC models: `G(p) ≈ Φ(p) · C`, trained once per family and operation, then evaluated on
+ * any batch of parameters with one MLP pass and one GEMM.
+ *
+ * @module
+ */
+import { CancelToken, type NativeComponent, type NativeModel, train as nativeTrain } from './native.js'
+import { CancelledError, awaitNative, callNative, fromNative } from './errors.js'
+import { Family, type Domain } from './families.js'
+import { type FloatArray, type MatrixBatch, checkParams } from './matrix.js'
+
+/** Operations a model can learn (the engine may not implement every one yet). */
+export const OPERATIONS = ['inverse', 'solve', 'svd', 'qr', 'cholesky', 'eigh', 'expm'] as const
+
+/** The name of an operation. */
+export type Operation = (typeof OPERATIONS)[number]
+
+/** Result component names per operation (the same in Rust, TS, the CLI and files). */
+export interface ComponentNames {
+  inverse: 'inverse'
+  solve: 'x'
+  svd: 'U' | 'S' | 'V'
+  qr: 'Q' | 'R'
+  cholesky: 'L'
+  eigh: 'values' | 'vectors'
+  expm: 'expm'
+}
+
+/**
+ * A prediction: one {@link MatrixBatch} per result component, e.g. `{ inverse }` for
+ * `'inverse'` or `{ U, S, V }` for `'svd'`. Data is in the model's dtype (`Float32Array` for the
+ * default f32 models).
+ */
+export type Prediction<Op extends Operation = Operation> = {
+  [K in ComponentNames[Op]]: MatrixBatch<FloatArray>
+}
+
+/** A training progress event (`Progress` in Rust). Sent at phase changes, refinements and at most every ~100 ms while optimising. */
+export interface Progress {
+  /** `'sampling'`, `'exact'`, `'basis'`, `'collocation'`, `'optimize'`, `'refine'`, `'validate'` or `'done'`. */
+  phase: string
+  /** Adam steps done. */
+  step: number
+  /** Adam steps planned. */
+  steps: number
+  /** Total loss (data + λ · structure). */
+  loss: number
+  /** Data-fidelity term: mean `‖Ĝ(p_j) − G(p_j)‖²_F` over the supervised samples. */
+  dataLoss: number
+  /** Structure term: mean `‖A(q) Ĝ(q) − I‖²_F` over the collocation points. */
+  structureLoss: number
+  /** Last failure probability `P̂_F` of adaptive sampling, or `null` before the first estimate. */
+  failureProb: number | null
+  /** Current number of collocation points. */
+  collocation: number
+  /** Seconds since training started. */
+  elapsed: number
+  /** A warning or note, if any. */
+  message: string | null
+}
+
+/** The record of a training run (`TrainReport` in Rust), kept in the model. */
+export interface TrainReport {
+  /** Wall-clock seconds of the whole run. */
+  seconds: number
+  /** Seconds in exact solves of the supervised samples. */
+  exactSeconds: number
+  /** Seconds building the structure terms of collocation points and candidates. */
+  collocationSeconds: number
+  /** Seconds in the optimiser. */
+  optimizeSeconds: number
+  /** Adam steps taken. */
+  steps: number
+  /** `'pod'` or `'plain'`. */
+  method: string
+  /** Latent dimension `d`. */
+  latentDim: number
+  /** POD tail energy `Σ_{l>d} σ_l² / Σ σ_l²` of the supervised solutions. */
+  basisTail: number
+  /** Mean smallest `‖A(q) G − I‖²_F / n` reachable in the span of the basis at the collocation points (the latent dimension's accuracy floor), if measured. */
+  basisFloor: number | null
+  /** Number of supervised samples. */
+  supervised: number
+  /** Collocation points at the start. */
+  collocationInitial: number
+  /** Collocation points at the end. */
+  collocationFinal: number
+  /** Collocation points added by refinement. */
+  collocationAdded: number
+  /** Whether Algorithm 1 stopped early (`P̂_F < ε_p`). */
+  converged: boolean
+  /** Final total loss. */
+  loss: number
+  /** Final data-fidelity term. */
+  dataLoss: number
+  /** Final structure term. */
+  structureLoss: number
+  /** Last failure probability over the candidates. */
+  failureProb: number | null
+  /** Held-out RelErr (the paper's metric) over `heldOutCount` parameters never used in training. */
+  heldOutRelErr: number | null
+  /** Largest per-point held-out error. */
+  heldOutMax: number | null
+  /** Number of held-out parameters. */
+  heldOutCount: number
+  /** Smallest 2-norm condition number of `A(p)` over the supervised samples. */
+  conditionMin: number
+  /** Largest 2-norm condition number of `A(p)` over the supervised samples. */
+  conditionMax: number
+  /** `'cpu'`, `'cuda:N'`. */
+  device: string
+  /** `'f32'` or `'f64'`. */
+  dtype: string
+  /** Warnings raised during training (conditioning, extrapolation, ...). */
+  warnings: string[]
+}
+
+/** Options of the (failure-informed adaptive) sampling, the paper's Algorithm 1. */
+export interface SamplingOptions {
+  /** Supervised samples `N_s` (exact solves). */
+  supervised?: number
+  /** Initial collocation points `N_c⁽⁰⁾`. */
+  collocation?: number
+  /** Size of the candidate set scored for adaptive sampling. */
+  candidates?: number
+  /** Steps `T` between adaptive-sampling rounds. */
+  addEvery?: number
+  /** Points `N_add` added per round. */
+  add?: number
+  /** Residual tolerance `ε_r`. */
+  residualTol?: number
+  /** Failure-probability tolerance `ε_p`. */
+  failureTol?: number
+  /** `'adaptive'` (Algorithm 1) or `'random'`. */
+  strategy?: 'adaptive' | 'random'
+}
+
+/** Training options. Every field is optional; defaults live in Rust. */
+export interface TrainOptions {
+  /** Latent width `d` (default: the smallest `d` whose POD tail energy is below `latentTol`). */
+  latentDim?: number
+  /** Relative POD tail energy the automatic `latentDim` must reach. */
+  latentTol?: number
+  /** Held-out RelErr the automatic `latentDim` aims for. */
+  accuracy?: number
+  /** Hidden layer widths of the MLP `Φ`. */
+  hidden?: number[]
+  /** Frequency `ω` of the sine activations. */
+  omega?: number
+  /** Activation of the hidden layers. */
+  activation?: 'sine' | 'tanh' | 'relu' | 'gelu' | 'sigmoid'
+  /** Weight `λ` of the structure loss. */
+  lambda?: number
+  /** Optimiser steps. */
+  steps?: number
+  /** Adam step size at the start of the cosine schedule. */
+  learningRate?: number
+  /** Final step size as a fraction of `learningRate`. */
+  finalLearningRate?: number
+  /** Element type of the model and its predictions. */
+  dtype?: 'f32' | 'f64'
+  /** `'cpu'` or `'cuda'` / `'cuda:N'`. */
+  device?: string
+  /** Seed of every random choice (training is reproducible on CPU). */
+  seed?: number
+  /** `'pod'` (basis from the supervised snapshots) or `'plain'` (the paper's joint training). */
+  method?: 'pod' | 'plain'
+  /** `'full'` residual `‖A G − I‖²` or an unbiased random `'sketch'` of it. */
+  structureLoss?: 'full' | 'sketch'
+  /** Probe columns of the sketched structure loss. */
+  probes?: number
+  /** Sampling settings (Algorithm 1). */
+  sampling?: SamplingOptions
+  /** Held-out parameters used to measure the report's RelErr (never used in training). */
+  validation?: number
+  /** Condition number above which training refuses the family (`ILL_CONDITIONED`). */
+  maxCondition?: number
+  /** Condition number above which training warns. */
+  warnCondition?: number
+  /** Called with progress events (throttled by the engine), on the JavaScript thread. */
+  onProgress?: (event: Progress) => void
+  /** Aborts the training; the promise then rejects with a {@link CancelledError}. */
+  signal?: AbortSignal
+}
+
+const NUMBER_OPTIONS = [
+  'latentDim', 'latentTol', 'accuracy', 'omega', 'lambda', 'steps', 'learningRate', 'finalLearningRate', 'seed', 'probes',
+  'validation', 'maxCondition', 'warnCondition',
+] as const
+const INTEGER_OPTIONS = new Set(['latentDim', 'steps', 'seed', 'probes', 'validation'])
+const STRING_OPTIONS = ['activation', 'dtype', 'device', 'method', 'structureLoss'] as const
+const SAMPLING_NUMBERS = ['supervised', 'collocation', 'candidates', 'addEvery', 'add', 'residualTol', 'failureTol'] as const
+const SAMPLING_INTEGERS = new Set(['supervised', 'collocation', 'candidates', 'addEvery', 'add'])
+
+function checkNumber(v: unknown, name: string, integer: boolean): void {
+  if (v === undefined) return
+  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${typeof v}`)
+  if (!Number.isFinite(v)) throw new RangeError(`${name} must be finite, got ${v}`)
+  if (integer && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`${name} must be a non-negative integer, got ${v}`)
+}
+
+/** Type checks of the options, then the JSON the engine reads (`TrainConfig::from_json`). */
+function optionsJson(options: TrainOptions): string {
+  if (typeof options !== 'object' || options === null) throw new TypeError('train: options must be an object')
+  const { onProgress: _p, signal: _s, ...rest } = options
+  for (const key of NUMBER_OPTIONS) checkNumber(rest[key], key, INTEGER_OPTIONS.has(key))
+  for (const key of STRING_OPTIONS) {
+    if (rest[key] !== undefined && typeof rest[key] !== 'string') throw new TypeError(`${key} must be a string`)
+  }
+  if (rest.hidden !== undefined) {
+    if (!Array.isArray(rest.hidden)) throw new TypeError('hidden must be an array of layer widths')
+    rest.hidden.forEach((w, i) => checkNumber(w, `hidden[${i}]`, true))
+  }
+  if (rest.sampling !== undefined) {
+    if (typeof rest.sampling !== 'object' || rest.sampling === null) throw new TypeError('sampling must be an object')
+    for (const key of SAMPLING_NUMBERS) checkNumber(rest.sampling[key], `sampling.${key}`, SAMPLING_INTEGERS.has(key))
+    if (rest.sampling.strategy !== undefined && typeof rest.sampling.strategy !== 'string') {
+      throw new TypeError('sampling.strategy must be a string')
+    }
+  }
+  return JSON.stringify(rest)
+}
+
+function checkOperation(op: unknown): asserts op is Operation {
+  if (typeof op !== 'string') throw new TypeError(`operation must be a string, got ${typeof op}`)
+  if (!(OPERATIONS as readonly string[]).includes(op)) {
+    throw new RangeError(`unknown operation '${op}'; expected one of ${OPERATIONS.join(', ')}`)
+  }
+}
+
+function toPrediction<Op extends Operation>(components: NativeComponent[]): Prediction<Op> {
+  const out: Record<string, MatrixBatch<FloatArray>> = {}
+  for (const c of components) out[c.name] = { batch: c.batch, rows: c.rows, cols: c.cols, data: c.data }
+  return out as Prediction<Op>
+}
+
+/**
+ * A trained NeuMatC model: read-only, answers any batch of parameters in its domain.
+ *
+ * @example
+ * ```ts
+ * const model = await NeuMatC.train(fam, 'inverse', { seed: 1, onProgress: (e) => log(e.step) })
+ * const { inverse } = await model.predict(Float64Array.of(0.33, 0.71))
+ * ```
+ */
+export class NeuMatC<Op extends Operation = Operation> {
+  /** The engine's model. @internal */
+  readonly native: NativeModel
+  #report?: TrainReport
+  #domain?: Domain
+
+  private constructor(native: NativeModel) {
+    this.native = native
+  }
+
+  /**
+   * Trains a model of `op` on `family`. Training runs on its own thread; the JavaScript thread
+   * stays free (progress events arrive as ordinary callbacks).
+   *
+   * @param family - the matrix family
+   * @param op - the operation to learn, e.g. `'inverse'`
+   * @param options - hyper-parameters (all optional), `onProgress` and `signal`
+   * @returns the trained model
+   * @throws TypeError/RangeError for malformed arguments (thrown as a rejection)
+   * @throws CancelledError when `signal` aborts (immediately for an already-aborted signal)
+   * @throws InvalidOptionError, DeviceUnavailableError, ... as reported by the engine
+   */
+  static async train<Op extends Operation>(family: Family, op: Op, options: TrainOptions = {}): Promise<NeuMatC<Op>> {
+    if (!(family instanceof Family)) throw new TypeError('train: family must be a Family')
+    checkOperation(op)
+    const json = optionsJson(options)
+    const { onProgress, signal } = options
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal')
+    if (signal?.aborted) throw new CancelledError('training aborted before it started', { cause: signal.reason })
+
+    const token = new CancelToken()
+    let settled = false
+    let callbackError: { error: unknown } | undefined
+    const progress = onProgress
+      ? (event: string) => {
+          if (settled || callbackError) return
+          try {
+            onProgress(JSON.parse(event) as Progress)
+          } catch (error) {
+            // A throwing callback stops the training; the promise rejects with its error.
+            callbackError = { error }
+            token.cancel()
+          }
+        }
+      : undefined
+    const abort = () => token.cancel()
+    signal?.addEventListener('abort', abort, { once: true })
+    try {
+      const native = await nativeTrain(family.native, op, json, progress, token)
+      return new NeuMatC<Op>(native)
+    } catch (e) {
+      if (callbackError) throw callbackError.error
+      const err = fromNative(e)
+      if (err instanceof CancelledError && signal?.aborted) {
+        throw new CancelledError('training aborted', { cause: signal.reason ?? e })
+      }
+      throw err
+    } finally {
+      settled = true
+      signal?.removeEventListener('abort', abort)
+    }
+  }
+
+  /** The training report: seconds, steps, losses, held-out error, ... */
+  get report(): TrainReport {
+    this.#report ??= Object.freeze(JSON.parse(callNative(() => this.native.report)) as TrainReport)
+    return this.#report
+  }
+
+  /** The operation the model computes. */
+  get operation(): Op {
+    return this.native.operation as Op
+  }
+
+  /** Length `k` of one parameter vector. */
+  get paramDim(): number {
+    return this.native.paramDim
+  }
+
+  /** Element type of predictions: `'f32'` → `Float32Array`, `'f64'` → `Float64Array`. */
+  get dtype(): 'f32' | 'f64' {
+    return this.native.dtype as 'f32' | 'f64'
+  }
+
+  /** Latent dimension `d`. */
+  get latentDim(): number {
+    return this.native.latentDim
+  }
+
+  /** The device the model was trained on (`'cpu'`, `'cuda:N'`). */
+  get device(): string {
+    return this.native.device
+  }
+
+  /** The parameter box the model was trained on. */
+  get domain(): Domain {
+    this.#domain ??= Object.freeze(callNative(() => this.native.domain()))
+    return this.#domain
+  }
+
+  /**
+   * Predicts every result component for a batch of parameters, off the JavaScript thread.
+   * `params` is copied first.
+   *
+   * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
+   * @returns e.g. `{ inverse: MatrixBatch }`
+   * @throws TypeError/RangeError for a malformed `params`
+   * @throws OutOfDomainError for parameters outside the domain
+   */
+  async predict(params: Float64Array): Promise<Prediction<Op>> {
+    checkParams(params, this.paramDim)
+    return toPrediction<Op>(await awaitNative(() => this.native.predict(params)))
+  }
+
+  /** Like {@link NeuMatC.predict}, on the calling thread (for tight loops and the CLI). */
+  predictSync(params: Float64Array): Prediction<Op> {
+    checkParams(params, this.paramDim)
+    return toPrediction<Op>(callNative(() => this.native.predictSync(params)))
+  }
+}
