@@ -39,6 +39,10 @@ pub struct SamplingConfig {
     pub failure_tol: f64,
     /// Adaptive (default) or random refinement.
     pub strategy: Strategy,
+    /// Extra exact solves the `pod` method may spend when the basis of the supervised solutions cannot
+    /// reach `accuracy` at the collocation points (it solves at the worst of them, `add` at a time, and
+    /// rebuilds the basis). 0 keeps exactly `supervised` exact solves, as in the paper. Default 40.
+    pub enrich: usize,
 }
 
 impl Default for SamplingConfig {
@@ -52,6 +56,7 @@ impl Default for SamplingConfig {
             residual_tol: 1e-6,
             failure_tol: 0.02,
             strategy: Strategy::Adaptive,
+            enrich: 40,
         }
     }
 }

@@ -87,7 +87,7 @@ pub fn train(
     };
 
     ctx.phase("validate")?;
-    validate(family, &model, &plan, &mut ctx)?;
+    validate(family, &model, &plan, cfg, &mut ctx)?;
     ctx.report.seconds = ctx.elapsed();
     let mut model = model;
     ctx.progress.phase = "done";
@@ -167,7 +167,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// Exact inverses of the supervised matrices; a singular one is an error naming its parameter.
-fn exact_inverses(a: &MatrixBatch, params: &[f64], k: usize) -> Result<Vec<f64>> {
+pub(crate) fn exact_inverses(a: &MatrixBatch, params: &[f64], k: usize) -> Result<Vec<f64>> {
     let n = a.rows;
     let mut g = vec![0.0; a.data.len()];
     g.par_chunks_mut(n * n).enumerate().try_for_each(|(i, out)| {
@@ -177,13 +177,15 @@ fn exact_inverses(a: &MatrixBatch, params: &[f64], k: usize) -> Result<Vec<f64>>
 }
 
 /// Condition numbers `‖A‖₂‖A⁻¹‖₂` of the supervised matrices: recorded, warned about, or refused.
-fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: usize, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
+pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: usize, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
     let n = a.rows;
     let conds: Vec<f64> =
         (0..a.batch).into_par_iter().map(|i| spectral_norm(a.matrix(i), n) * spectral_norm(&g[i * n * n..(i + 1) * n * n], n)).collect();
-    let (imax, &cmax) = conds.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("at least two samples");
-    ctx.report.condition_min = conds.iter().copied().fold(f64::INFINITY, f64::min);
-    ctx.report.condition_max = cmax;
+    let Some((imax, &cmax)) = conds.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else { return Ok(()) };
+    let cmin = conds.iter().copied().fold(f64::INFINITY, f64::min);
+    let first = ctx.report.condition_max == 0.0;
+    ctx.report.condition_min = if first { cmin } else { ctx.report.condition_min.min(cmin) };
+    ctx.report.condition_max = ctx.report.condition_max.max(cmax);
     let p = params[imax * k..(imax + 1) * k].to_vec();
     if cmax.is_nan() || cmax > cfg.max_condition {
         return Err(Error::IllConditioned { op: "inverse", p, cond: cmax });
@@ -222,7 +224,7 @@ pub(crate) fn spectral_norm(m: &[f64], n: usize) -> f64 {
 }
 
 /// Held-out `RelErr` of the finished model on the plan's validation points.
-fn validate(family: &Family, model: &NeuMatC, plan: &SamplePlan, ctx: &mut Ctx) -> Result<()> {
+fn validate(family: &Family, model: &NeuMatC, plan: &SamplePlan, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
     let count = plan.validation.len() / family.param_dim();
     ctx.report.held_out_count = count;
     if count == 0 {
@@ -234,7 +236,15 @@ fn validate(family: &Family, model: &NeuMatC, plan: &SamplePlan, ctx: &mut Ctx) 
         crate::ComponentData::F32(g) => metrics::inverse_residuals(&a, g)?,
         crate::ComponentData::F64(g) => metrics::inverse_residuals(&a, g)?,
     };
-    ctx.report.held_out_rel_err = Some(metrics::mean(&errs));
+    let mean = metrics::mean(&errs);
+    ctx.report.held_out_rel_err = Some(mean);
     ctx.report.held_out_max = errs.iter().copied().reduce(f64::max);
+    if !(mean <= 10.0 * cfg.accuracy) {
+        ctx.warn(format!(
+            "held-out RelErr is {mean:.2e}, above the accuracy asked for ({:.0e}): do not trust this model at that level; \
+             more supervised samples (sampling.supervised), more steps, or a better-conditioned family would help",
+            cfg.accuracy
+        ));
+    }
     Ok(())
 }

@@ -407,16 +407,58 @@ fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<Pod
 pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
     let (n, k) = (family.rows(), family.param_dim());
     let m = n * n;
-    let ns = plan.supervised.len() / k;
+    let mut supervised = plan.supervised.clone();
+    let mut g_s = g_s.to_vec();
+    let collocation = plan.collocation.clone();
+    let mut cand_params = plan.candidates.clone();
+    let mut exact_budget = if cfg.latent_dim.is_some() { 0 } else { cfg.sampling.enrich };
 
-    ctx.phase("basis")?;
-    let (latent, coef, d_max, sig) = pod_basis(g_s, m, ns, cfg)?;
-
-    ctx.phase("collocation")?;
+    // Basis refinement: while even the whole POD basis cannot reach the accuracy at the candidates
+    // (its sketched floor there: the best any G in its span does), solve exactly at the worst of them
+    // and rebuild the basis.
+    let (mut basis, grams, coef, d_max, sig, ns) = loop {
+        let ns = supervised.len() / k;
+        ctx.phase("basis")?;
+        let (latent, coef, d_max, sig) = pod_basis(&g_s, m, ns, cfg)?;
+        ctx.phase("collocation")?;
+        let basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed);
+        let grams = basis.grams(family, &collocation, cfg.structure_loss)?;
+        ctx.check_cancel()?;
+        if exact_budget == 0 || cand_params.len() / k <= 1 {
+            break (basis, grams, coef, d_max, sig, ns);
+        }
+        let floors: Vec<f64> =
+            basis.grams(family, &cand_params, StructureLoss::Sketch)?.iter().map(|g| g.solve(d_max).floor / n as f64).collect();
+        let failing = floors.iter().filter(|&&f| f > 0.1 * cfg.accuracy).count();
+        if (failing as f64) < cfg.sampling.failure_tol * floors.len() as f64 {
+            break (basis, grams, coef, d_max, sig, ns);
+        }
+        let mean_floor = floors.iter().sum::<f64>() / floors.len() as f64;
+        let mut order: Vec<usize> = (0..floors.len()).collect();
+        order.sort_by(|&a, &b| floors[b].total_cmp(&floors[a]));
+        order.truncate(cfg.sampling.add.max(1).min(exact_budget).min(failing));
+        let added: Vec<f64> = order.iter().flat_map(|&i| cand_params[i * k..(i + 1) * k].to_vec()).collect();
+        let t = Instant::now();
+        let a = family.at(&added)?;
+        let g_new = super::exact_inverses(&a, &added, k)?;
+        super::check_conditioning(&a, &g_new, &added, k, cfg, ctx)?;
+        ctx.report.exact_seconds += t.elapsed().as_secs_f64();
+        supervised.extend_from_slice(&added);
+        g_s.extend_from_slice(&g_new);
+        let mut keep = vec![true; floors.len()];
+        order.iter().for_each(|&i| keep[i] = false);
+        cand_params = cand_params.chunks(k).zip(&keep).filter(|(_, kp)| **kp).flat_map(|(p, _)| p.to_vec()).collect();
+        exact_budget -= order.len();
+        ctx.report.supervised_added += order.len();
+        ctx.progress.message = Some(format!(
+            "basis floor above accuracy at {failing} of {} candidates (mean {mean_floor:.2e}): {} more exact solves",
+            floors.len(),
+            order.len()
+        ));
+        ctx.emit();
+        ctx.progress.message = None;
+    };
     let t = Instant::now();
-    let mut basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed);
-    let grams = basis.grams(family, &plan.collocation, cfg.structure_loss)?;
-    ctx.check_cancel()?;
     // The floors of the collocation forms say how well each leading sub-basis can satisfy A·G = I away
     // from the samples: the automatic d is the smallest one whose floor is a tenth of the accuracy asked.
     let floor_of = |d: usize| grams.iter().map(|g| g.solve(d).floor).sum::<f64>() / grams.len().max(1) as f64 / n as f64;
@@ -430,7 +472,6 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
     ctx.report.basis_floor = if quads.is_empty() { None } else { Some(floor_of(d)) };
     let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
-    let mut cand_params = plan.candidates.clone();
     let mut cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
     ctx.report.collocation_initial = quads.len();
@@ -446,7 +487,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
 
     let domain = family.domain();
     let mut problem =
-        Problem { cfg, k, d, mean, scale, xs: domain.normalize(&plan.supervised), zs, xc: domain.normalize(&plan.collocation), quads };
+        Problem { cfg, k, d, mean, scale, xs: domain.normalize(&supervised), zs, xc: domain.normalize(&collocation), quads };
     let mut batch = problem.batch()?;
 
     let mut widths = vec![k];

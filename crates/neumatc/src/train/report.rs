@@ -49,8 +49,10 @@ pub struct TrainReport {
     /// Mean over the collocation points of the smallest `‖A(q)G − I‖²_F / n` any `G` in the span of the
     /// basis reaches: the accuracy floor of the latent dimension away from the samples.
     pub basis_floor: Option<f64>,
-    /// Number of supervised samples.
+    /// Number of supervised samples (exact solves), including those added by basis refinement.
     pub supervised: usize,
+    /// Exact solves added by basis refinement (`sampling.enrich`).
+    pub supervised_added: usize,
     /// Collocation points at the start.
     pub collocation_initial: usize,
     /// Collocation points at the end.
