@@ -239,7 +239,7 @@ fn validate(family: &Family, model: &NeuMatC, plan: &SamplePlan, cfg: &TrainConf
     let mean = metrics::mean(&errs);
     ctx.report.held_out_rel_err = Some(mean);
     ctx.report.held_out_max = errs.iter().copied().reduce(f64::max);
-    if !(mean <= 10.0 * cfg.accuracy) {
+    if mean.is_nan() || mean > 10.0 * cfg.accuracy {
         ctx.warn(format!(
             "held-out RelErr is {mean:.2e}, above the accuracy asked for ({:.0e}): do not trust this model at that level; \
              more supervised samples (sampling.supervised), more steps, or a better-conditioned family would help",
