@@ -10,7 +10,7 @@
 //! use std::sync::atomic::AtomicBool;
 //! use neumatc::{baseline, metrics, train, Family, Operation, SyntheticConfig, TrainConfig};
 //!
-//! let fam = Family::synthetic(SyntheticConfig { n: 16, rank: 4, seed: 1, ..Default::default() }).unwrap();
+//! let fam = Family::synthetic(SyntheticConfig { n: 16, rank: 4, seed: 2, ..Default::default() }).unwrap();
 //! let cfg = TrainConfig { steps: 300, ..Default::default() };
 //! let model = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false)).unwrap();
 //! let p = [0.31, 0.77];

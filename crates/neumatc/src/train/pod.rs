@@ -476,10 +476,14 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
     ctx.report.collocation_initial = quads.len();
 
-    let mean: Vec<f64> = (0..d).map(|l| (0..ns).map(|j| coef[j * d + l]).sum::<f64>() / ns as f64).collect();
+    // Output normalisation from every target the fit sees: supervised coefficients and the collocation
+    // points' least-squares coefficients.
+    let targets: Vec<&[f64]> = coef.chunks(d).chain(quads.iter().map(|q| q.target.as_slice())).collect();
+    let count = targets.len() as f64;
+    let mean: Vec<f64> = (0..d).map(|l| targets.iter().map(|t| t[l]).sum::<f64>() / count).collect();
     let scale: Vec<f64> = (0..d)
         .map(|l| {
-            let var = (0..ns).map(|j| (coef[j * d + l] - mean[l]).powi(2)).sum::<f64>() / ns as f64;
+            let var = targets.iter().map(|t| (t[l] - mean[l]).powi(2)).sum::<f64>() / count;
             var.sqrt().max(mean[l].abs() * 1e-3).max(1e-300)
         })
         .collect();
