@@ -6,7 +6,7 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use neumatc::{metrics, train, Family, Operation, TrainConfig};
+use neumatc::{Family, Operation, TrainConfig, metrics, train};
 
 fn main() -> neumatc::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -76,7 +76,7 @@ pub struct TrainConfig {
     pub validation: usize,
     /// Condition number above which training refuses the family (`ILL_CONDITIONED`). Default 1e12.
     pub max_condition: f64,
-    /// Condition number above which training warns. Default 1e6.
+    /// Condition number above which training warns. Default 1e4.
     pub warn_condition: f64,
 }
 
@@ -102,7 +102,7 @@ impl Default for TrainConfig {
             sampling: SamplingConfig::default(),
             validation: 20,
             max_condition: 1e12,
-            warn_condition: 1e6,
+            warn_condition: 1e4,
         }
     }
 }

@@ -64,6 +64,7 @@ pub fn train(
     let g_s = exact_inverses(&a_s, &plan.supervised, family.param_dim())?;
     check_conditioning(&a_s, &g_s, &plan.supervised, family.param_dim(), cfg, &mut ctx)?;
     ctx.report.exact_seconds = t.elapsed().as_secs_f64();
+    check_candidate_conditioning(family, &plan.candidates, cfg, &mut ctx)?;
 
     let fit = match cfg.method {
         Method::Pod => pod::fit(family, &plan, &g_s, cfg, &mut ctx)?,
@@ -194,6 +195,35 @@ pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: 
         ctx.warn(format!(
             "A(p) is ill-conditioned at p = {p:?} (condition ≈ {cmax:.2e}); a learned inverse cannot be accurate near singular matrices, expect large errors there"
         ));
+    }
+    Ok(())
+}
+
+/// Condition estimates between the samples, at the candidates (a uniform cover of the domain): the
+/// supervised samples alone can miss a near-singular stretch of the family. Recorded in
+/// `conditionCandidatesMax`; warned about above `warnCondition` (never refused: only exact solves refuse).
+fn check_candidate_conditioning(family: &Family, params: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
+    let k = family.param_dim();
+    let n = family.rows();
+    let mut worst: Option<(f64, Vec<f64>)> = None;
+    for chunk in params.chunks(64 * k) {
+        ctx.check_cancel()?;
+        let a = family.at(chunk)?;
+        let conds: Vec<f64> = (0..a.batch).into_par_iter().map(|i| crate::baseline::condition_estimate(a.matrix(i), n)).collect();
+        for (i, c) in conds.into_iter().enumerate() {
+            if worst.as_ref().is_none_or(|(w, _)| c > *w) {
+                worst = Some((c, chunk[i * k..(i + 1) * k].to_vec()));
+            }
+        }
+    }
+    if let Some((cmax, p)) = worst {
+        ctx.report.condition_candidates_max = Some(cmax);
+        if cmax > cfg.warn_condition {
+            ctx.warn(format!(
+                "A(p) is ill-conditioned between the samples, at p = {p:?} (condition ≈ {cmax:.2e}); \
+                 a learned inverse cannot be accurate near singular matrices, expect large errors there"
+            ));
+        }
     }
     Ok(())
 }

@@ -490,8 +490,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let zs: Vec<f64> = (0..ns * d).map(|i| (coef[i] - mean[i % d]) / scale[i % d]).collect();
 
     let domain = family.domain();
-    let mut problem =
-        Problem { cfg, k, d, mean, scale, xs: domain.normalize(&supervised), zs, xc: domain.normalize(&collocation), quads };
+    let mut problem = Problem { cfg, k, d, mean, scale, xs: domain.normalize(&supervised), zs, xc: domain.normalize(&collocation), quads };
     let mut batch = problem.batch()?;
 
     let mut widths = vec![k];

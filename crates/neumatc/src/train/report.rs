@@ -79,6 +79,8 @@ pub struct TrainReport {
     pub condition_min: f64,
     /// Largest 2-norm condition number of `A(p)` over the supervised samples.
     pub condition_max: f64,
+    /// Largest condition estimate of `A(p)` over the candidate parameters (a uniform cover of the domain).
+    pub condition_candidates_max: Option<f64>,
     /// `cpu`, `cuda:N`.
     pub device: String,
     /// `f32` or `f64`.
