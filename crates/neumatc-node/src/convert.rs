@@ -18,8 +18,8 @@ impl From<neumatc::MatrixBatch> for NativeMatrix {
             batch: m.batch as u32,
             rows: m.rows as u32,
             cols: m.cols as u32,
-            // Hands the Vec's buffer to JS without a copy.
-            data: Float64Array::new(m.data),
+            // Hands the Vec's buffer to JS without a copy; it is recycled once JS frees it.
+            data: crate::pool::f64_array(m.data),
         }
     }
 }
@@ -44,8 +44,8 @@ pub fn components(p: neumatc::Prediction) -> Vec<NativeComponent> {
             rows: c.rows as u32,
             cols: c.cols as u32,
             data: match c.data {
-                neumatc::ComponentData::F32(v) => Either::A(Float32Array::new(v)),
-                neumatc::ComponentData::F64(v) => Either::B(Float64Array::new(v)),
+                neumatc::ComponentData::F32(v) => Either::A(crate::pool::f32_array(v)),
+                neumatc::ComponentData::F64(v) => Either::B(crate::pool::f64_array(v)),
             },
         })
         .collect()

@@ -10,6 +10,7 @@ mod error;
 mod family;
 mod metrics;
 mod model;
+mod pool;
 mod task;
 mod train;
 

@@ -20,7 +20,7 @@ impl NativeModel {
     /// Predicts every result component for a batch of parameters, on the JS thread.
     #[napi(catch_unwind)]
     pub fn predict_sync(&self, params: &[f64]) -> Result<Vec<NativeComponent>> {
-        self.inner.predict(params).map(components).map_err(to_napi)
+        self.inner.predict_with(params, &crate::pool::Pool).map(components).map_err(to_napi)
     }
 
     /// Predicts on the libuv pool; `params` is copied on the JS thread first.
@@ -84,7 +84,7 @@ impl Task for PredictTask {
     type JsValue = Vec<NativeComponent>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        crate::task::run(&mut self.failure, || self.model.predict(&self.params))
+        crate::task::run(&mut self.failure, || self.model.predict_with(&self.params, &crate::pool::Pool))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

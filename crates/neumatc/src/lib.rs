@@ -35,7 +35,7 @@ pub mod train;
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use family::{Domain, Family, SampledFamily, SyntheticConfig, SyntheticFamily};
-pub use matrix::MatrixBatch;
+pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
 pub use model::{Activation, Component, ComponentData, Dtype, NeuMatC, Prediction, SineMlp};
 pub use op::Operation;
 pub use sampling::{SamplingConfig, Strategy};

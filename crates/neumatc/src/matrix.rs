@@ -72,3 +72,28 @@ pub(crate) fn param_batch(params: &[f64], param_dim: usize) -> Result<usize> {
     check_finite("params", params)?;
     Ok(params.len() / param_dim)
 }
+
+/// Where result buffers come from. [`FreshBuffers`] allocates new memory; a caller that recycles the
+/// buffers of earlier results (the Node binding returns them when JavaScript's GC frees them) saves the
+/// kernel's page faulting and zeroing of fresh memory, which at n = 256 costs as much as the GEMM itself.
+/// Every value of a buffer taken here is overwritten by the call that takes it.
+pub trait BufferSource: Sync {
+    /// A buffer of exactly `len` f32 values (any contents).
+    fn take_f32(&self, len: usize) -> Vec<f32>;
+    /// A buffer of exactly `len` f64 values (any contents).
+    fn take_f64(&self, len: usize) -> Vec<f64>;
+}
+
+/// Fresh zeroed allocations (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FreshBuffers;
+
+impl BufferSource for FreshBuffers {
+    fn take_f32(&self, len: usize) -> Vec<f32> {
+        vec![0.0; len]
+    }
+
+    fn take_f64(&self, len: usize) -> Vec<f64> {
+        vec![0.0; len]
+    }
+}

@@ -5,6 +5,7 @@ use faer::linalg::lu::partial_pivoting::{factor, inverse as lu_inverse, solve as
 use faer::{MatMut, MatRef, Par};
 use rayon::prelude::*;
 
+use crate::matrix::{BufferSource, FreshBuffers};
 use crate::{Error, MatrixBatch, Result};
 
 /// How many threads a batched baseline uses. Default: rayon's global pool (`RAYON_NUM_THREADS`, else all cores).
@@ -33,10 +34,15 @@ pub fn inverse(a: &MatrixBatch) -> Result<MatrixBatch> {
 
 /// [`inverse`] with an explicit thread policy.
 pub fn inverse_with(a: &MatrixBatch, threads: Threads) -> Result<MatrixBatch> {
+    inverse_into(a, threads, &FreshBuffers)
+}
+
+/// [`inverse_with`] writing into a buffer taken from `buffers`.
+pub fn inverse_into(a: &MatrixBatch, threads: Threads, buffers: &dyn BufferSource) -> Result<MatrixBatch> {
     let n = a.require_square("inverse")?;
     crate::matrix::check_len("inverse", &a.data, a.batch, n, n)?;
     crate::matrix::check_finite("inverse input", &a.data)?;
-    let mut data = vec![0.0; a.data.len()];
+    let mut data = buffers.take_f64(a.data.len());
     let sz = n * n;
     let run = |(i, out): (usize, &mut [f64]), par: Par| {
         inverse_matrix(a.matrix(i), n, out, par).map_err(|_| Error::Singular { op: "inverse", p: vec![i as f64] })

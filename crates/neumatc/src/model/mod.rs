@@ -11,6 +11,7 @@ pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
 use crate::Result;
 use crate::device::DeviceSpec;
 use crate::family::Domain;
+use crate::matrix::{BufferSource, FreshBuffers};
 use crate::op::Operation;
 use crate::train::TrainReport;
 
@@ -185,6 +186,11 @@ impl NeuMatC {
     ///
     /// Runs the MLP and one GEMM `Φ(P) · C` per component, writing straight into the returned buffer.
     pub fn predict(&self, params: &[f64]) -> Result<Prediction> {
+        self.predict_with(params, &FreshBuffers)
+    }
+
+    /// [`NeuMatC::predict`] writing into buffers taken from `buffers`.
+    pub fn predict_with(&self, params: &[f64], buffers: &dyn BufferSource) -> Result<Prediction> {
         let batch = self.domain.check(params)?;
         let phi = self.coefficients(params)?;
         let d = self.latent_dim;
@@ -192,8 +198,16 @@ impl NeuMatC {
         for ((&(rows, cols), latent), &name) in self.shapes.iter().zip(&self.latent).zip(self.op.components()) {
             let m = rows * cols;
             let data = match latent {
-                Latent::F32(c) => ComponentData::F32(gemm(&phi.flatten_all()?.to_vec1::<f32>()?, c, batch, d, m)),
-                Latent::F64(c) => ComponentData::F64(gemm(&phi.flatten_all()?.to_vec1::<f64>()?, c, batch, d, m)),
+                Latent::F32(c) => {
+                    let mut out = buffers.take_f32(batch * m);
+                    gemm(&phi.flatten_all()?.to_vec1::<f32>()?, c, batch, d, m, &mut out);
+                    ComponentData::F32(out)
+                }
+                Latent::F64(c) => {
+                    let mut out = buffers.take_f64(batch * m);
+                    gemm(&phi.flatten_all()?.to_vec1::<f64>()?, c, batch, d, m, &mut out);
+                    ComponentData::F64(out)
+                }
             };
             components.push(Component { name, batch, rows, cols, data });
         }
@@ -201,15 +215,14 @@ impl NeuMatC {
     }
 }
 
-/// `out = phi (batch × d) · c (d × m)`, all row-major.
-fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usize, d: usize, m: usize) -> Vec<T> {
-    let mut out = vec![T::zero_impl(); batch * m];
+/// `out = phi (batch × d) · c (d × m)`, all row-major; every value of `out` is overwritten.
+fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usize, d: usize, m: usize, out: &mut [T]) {
+    assert_eq!(out.len(), batch * m, "result buffer of the wrong length");
     if batch > 0 {
         let par = if batch * d * m >= 1 << 18 { Par::rayon(0) } else { Par::Seq };
         let lhs = MatRef::from_row_major_slice(phi, batch, d);
         let rhs = MatRef::from_row_major_slice(c, d, m);
-        let dst = MatMut::from_row_major_slice_mut(&mut out, batch, m);
+        let dst = MatMut::from_row_major_slice_mut(out, batch, m);
         faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, T::one_impl(), par);
     }
-    out
 }
