@@ -142,7 +142,7 @@ mod tests {
         let (est, exact) = (condition_estimate(&a, n), condition_number(&a, n));
         assert!((est - exact).abs() < 3e-2 * exact, "estimate {est} vs svd {exact}");
         let mut singular = a.clone();
-        singular[n..2 * n].copy_from_slice(&a[..n].to_vec());
+        singular[n..2 * n].copy_from_slice(&a[..n]);
         assert!(condition_estimate(&singular, n) > 1e12);
     }
 }
