@@ -3,7 +3,7 @@
 // Held-out RelErr_inv, training seconds, inference time per matrix at batch 1 and 100 against the
 // project's LU baseline and NumPy's inv on the same matrices in the same run.
 //
-//   node bench/inverse-target.mjs [--n 256] [--seeds 3] [--quick] [--out bench/results]
+//   node bench/inverse-target.mjs [--n 256] [--seeds 3] [--quick] [--options '{"accuracy":1e-5}'] [--out bench/results]
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -26,6 +26,7 @@ const n = Number(opt('n', 256))
 const seeds = Number(opt('seeds', quick ? 1 : 3))
 const outDir = path.resolve(opt('out', path.join(root, 'bench/results')))
 const testCount = 100
+const trainOptions = JSON.parse(opt('options', '{}'))
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)
@@ -58,7 +59,7 @@ const rows = []
 for (let seed = 0; seed < seeds; seed++) {
   const fam = Family.synthetic({ n, rank: 20, eps: 1, seed })
   const t0 = process.hrtime.bigint()
-  const model = await NeuMatC.train(fam, 'inverse', { seed })
+  const model = await NeuMatC.train(fam, 'inverse', { seed, ...trainOptions })
   const trainSeconds = Number(process.hrtime.bigint() - t0) / 1e9
   const p = heldOut(seed)
   const A = fam.at(p)
@@ -113,17 +114,18 @@ const machine = {
 const result = { benchmark: 'inverse-target', date: new Date().toISOString(), machine, summary, rows }
 mkdirSync(outDir, { recursive: true })
 const stamp = new Date().toISOString().slice(0, 10)
-const tag = `${stamp}-${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '') || 'machine'}-inverse-n${n}${quick ? '-quick' : ''}`
+const optTag = Object.keys(trainOptions).length ? '-' + Object.entries(trainOptions).map(([k, v]) => `${k}${v}`).join('-').replace(/[^A-Za-z0-9_.-]/g, '') : ''
+const tag = `${stamp}-${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '') || 'machine'}-inverse-n${n}${optTag}${quick ? '-quick' : ''}`
 writeFileSync(path.join(outDir, `${tag}.json`), JSON.stringify(result, null, 2) + '\n')
-const f = (x, d = 3) => (x === null || x === undefined ? '—' : Number(x).toPrecision(d))
+const f = (x, d = 3) => (x === null || x === undefined ? '—' : Math.abs(x) < 1e-3 && x !== 0 ? Number(x).toExponential(d - 1) : Number(x).toPrecision(d))
 const md = `# Inverse, synthetic family n = ${n} (${seeds} seed${seeds > 1 ? 's' : ''}, ${testCount} held-out parameters each)
 
 Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, ${machine.platform}; Node ${machine.node}; NumPy ${machine.numpy}.
-Command: \`node bench/inverse-target.mjs${quick ? ' --quick' : ''} --n ${n} --seeds ${seeds}\` (medians over seeds; times are medians after warm-up).
+Command: \`node bench/inverse-target.mjs${quick ? ' --quick' : ''} --n ${n} --seeds ${seeds}${Object.keys(trainOptions).length ? ` --options '${JSON.stringify(trainOptions)}'` : ''}\` (medians over seeds; times are medians after warm-up).
 
 | method | ms/matrix @1 | ms/matrix @100 | held-out RelErr_inv |
 | --- | --- | --- | --- |
-| NeuMatC (default options, f32) | ${f(summary.msPerMatrix.model1)} | ${f(summary.msPerMatrix.model100)} | ${f(summary.relErr)} (worst seed ${f(summary.relErrMax)}) |
+| NeuMatC (${Object.keys(trainOptions).length ? JSON.stringify(trainOptions) : 'default options'}, f32) | ${f(summary.msPerMatrix.model1)} | ${f(summary.msPerMatrix.model100)} | ${f(summary.relErr)} (worst seed ${f(summary.relErrMax)}) |
 | LU (faer, f64) | ${f(summary.msPerMatrix.lu1)} | ${f(summary.msPerMatrix.lu100)} | ${f(agg((r) => r.luRelErr))} |
 | NumPy inv (f64) | ${f(summary.msPerMatrix.numpy1)} | ${f(summary.msPerMatrix.numpy100)} | ${rows[0].numpy ? f(agg((r) => r.numpy.relErr)) : '—'} |
 

@@ -137,11 +137,11 @@ export interface SamplingOptions {
 
 /** Training options. Every field is optional; defaults live in Rust. */
 export interface TrainOptions {
-  /** Latent width `d` (default: the smallest `d` whose POD tail energy is below `latentTol`). */
+  /** Latent width `d` (default: from the data — the smallest `d` whose structure-residual floor at the collocation points is below `accuracy / 10`). */
   latentDim?: number
   /** Relative POD tail energy the automatic `latentDim` must reach. */
   latentTol?: number
-  /** Held-out RelErr the automatic `latentDim` aims for. */
+  /** Held-out RelErr the automatic `latentDim` aims for (default 1e-5; smaller is more accurate and a little slower). */
   accuracy?: number
   /** Hidden layer widths of the MLP `Φ`. */
   hidden?: number[]

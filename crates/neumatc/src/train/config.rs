@@ -39,7 +39,9 @@ pub struct TrainConfig {
     /// cut where its tail energy falls below `latentTol`, then cut to the smallest `d` whose structure
     /// residual floor at the collocation points is below `accuracy / 10` (the `pod` method).
     pub latent_dim: Option<usize>,
-    /// The held-out `RelErr` the automatic latent dimension aims for. Default 1e-6.
+    /// The held-out `RelErr` the automatic latent dimension aims for (it keeps the basis floor ten times
+    /// below it). Default 1e-5. Measured at n = 256 (seeds 0–2): 1e-5 → d = 21–24, held-out 7.4e-7,
+    /// 0.043 ms/matrix at batch 100; 1e-6 → d = 25–29, 5.5e-8, 0.053 ms/matrix.
     pub accuracy: f64,
     /// Relative tail energy `Σ_{l>d} σ_l² / Σ σ_l²` the automatic `d` must reach. Default 1e-14.
     pub latent_tol: f64,
@@ -84,7 +86,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             latent_dim: None,
-            accuracy: 1e-6,
+            accuracy: 1e-5,
             latent_tol: 1e-14,
             hidden: vec![64, 64, 64],
             omega: 2.0,
