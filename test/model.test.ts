@@ -90,6 +90,22 @@ describe('NeuMatC.train on a synthetic family (n = 32)', () => {
     for (let i = 0; i < 1024; i++) expect(single[i]).toBeCloseTo(mid[i], 5)
   })
 
+  it('recycled result buffers never change a result JS still holds', async () => {
+    // Buffers freed by the GC go back to the addon and are reused by later calls of the same size:
+    // results held by JS must stay intact, and results written into recycled memory must be right.
+    const p = uniformParams(fam, 16, 11)
+    const first = model.predictSync(p).inverse.data.slice()
+    const held = model.predictSync(p).inverse.data
+    for (let round = 0; round < 20; round++) {
+      // Enough same-sized garbage (200 × 64 KiB per round) for V8's external-memory pressure to run the GC.
+      const garbage = Array.from({ length: 200 }, () => model.predictSync(uniformParams(fam, 16, 100 + round)))
+      expect(garbage[199].inverse.data.length).toBe(16 * 32 * 32)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(model.predictSync(p).inverse.data).toEqual(first)
+    }
+    expect(held).toEqual(first)
+  })
+
   it('rejects malformed parameters, sync and async', async () => {
     expect(() => model.predictSync([0.5] as unknown as Float64Array)).toThrow(TypeError)
     expect(() => model.predictSync(new Float64Array(0))).toThrow(RangeError)

@@ -24,46 +24,46 @@ static IDLE: Mutex<Idle> = Mutex::new(Idle { f32s: Vec::new(), f64s: Vec::new(),
 /// The engine's buffer source backed by the idle buffers.
 pub struct Pool;
 
-fn take<T: Copy + Default>(list: &mut Vec<Vec<T>>, bytes: &mut usize, len: usize) -> Vec<T> {
-    match list.iter().position(|v| v.len() == len) {
+/// A buffer of exactly `len` values: an idle one of that length if there is one, else a fresh one.
+fn take<T: Copy + Default>(len: usize, list: fn(&mut Idle) -> &mut Vec<Vec<T>>) -> Vec<T> {
+    let Ok(mut idle) = IDLE.lock() else { return vec![T::default(); len] };
+    let found = list(&mut idle).iter().position(|v| v.len() == len);
+    match found {
         Some(i) => {
-            let v = list.swap_remove(i);
-            *bytes -= v.capacity() * size_of::<T>();
+            let v = list(&mut idle).swap_remove(i);
+            idle.bytes -= v.capacity() * size_of::<T>();
             v
         }
         None => vec![T::default(); len],
     }
 }
 
-impl neumatc::BufferSource for Pool {
-    fn take_f32(&self, len: usize) -> Vec<f32> {
-        match IDLE.lock() {
-            Ok(mut idle) => {
-                let Idle { f32s, bytes, .. } = &mut *idle;
-                take(f32s, bytes, len)
-            }
-            Err(_) => vec![0.0; len],
-        }
-    }
-
-    fn take_f64(&self, len: usize) -> Vec<f64> {
-        match IDLE.lock() {
-            Ok(mut idle) => {
-                let Idle { f64s, bytes, .. } = &mut *idle;
-                take(f64s, bytes, len)
-            }
-            Err(_) => vec![0.0; len],
-        }
-    }
-}
-
-fn give_back<T>(v: Vec<T>, pick: impl FnOnce(&mut Idle) -> &mut Vec<Vec<T>>) {
+/// Keeps `v` for reuse while the pool is under its byte limit; drops it otherwise.
+fn give_back<T>(v: Vec<T>, list: fn(&mut Idle) -> &mut Vec<Vec<T>>) {
     let size = v.capacity() * size_of::<T>();
     if let Ok(mut idle) = IDLE.lock()
         && idle.bytes + size <= MAX_IDLE_BYTES
     {
         idle.bytes += size;
-        pick(&mut idle).push(v);
+        list(&mut idle).push(v);
+    }
+}
+
+fn f32s(idle: &mut Idle) -> &mut Vec<Vec<f32>> {
+    &mut idle.f32s
+}
+
+fn f64s(idle: &mut Idle) -> &mut Vec<Vec<f64>> {
+    &mut idle.f64s
+}
+
+impl neumatc::BufferSource for Pool {
+    fn take_f32(&self, len: usize) -> Vec<f32> {
+        take(len, f32s)
+    }
+
+    fn take_f64(&self, len: usize) -> Vec<f64> {
+        take(len, f64s)
     }
 }
 
@@ -76,7 +76,7 @@ pub fn f32_array(v: Vec<f32>) -> Float32Array {
     let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
     // SAFETY: ptr/len/cap come from a live Vec that is never dropped here; the finalizer rebuilds it
     // exactly once, when JS no longer references the buffer.
-    unsafe { Float32Array::with_external_data(ptr, len, move |p, l| give_back(Vec::from_raw_parts(p, l, cap), |i| &mut i.f32s)) }
+    unsafe { Float32Array::with_external_data(ptr, len, move |p, l| give_back(Vec::from_raw_parts(p, l, cap), f32s)) }
 }
 
 /// Hands `v` to JS without a copy; the buffer returns to the pool when JS frees it.
@@ -87,5 +87,5 @@ pub fn f64_array(v: Vec<f64>) -> Float64Array {
     let mut v = std::mem::ManuallyDrop::new(v);
     let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
     // SAFETY: as in `f32_array`.
-    unsafe { Float64Array::with_external_data(ptr, len, move |p, l| give_back(Vec::from_raw_parts(p, l, cap), |i| &mut i.f64s)) }
+    unsafe { Float64Array::with_external_data(ptr, len, move |p, l| give_back(Vec::from_raw_parts(p, l, cap), f64s)) }
 }

@@ -72,7 +72,7 @@ pub fn train(
     };
     ctx.report.latent_dim = fit.latent_dim;
 
-    let model = NeuMatC {
+    let mut model = NeuMatC {
         op,
         domain: family.domain().clone(),
         shapes,
@@ -90,7 +90,6 @@ pub fn train(
     ctx.phase("validate")?;
     validate(family, &model, &plan, cfg, &mut ctx)?;
     ctx.report.seconds = ctx.elapsed();
-    let mut model = model;
     ctx.progress.phase = "done";
     ctx.emit();
     model.report = ctx.report;

@@ -15,27 +15,22 @@ use crate::family::Family;
 use crate::model::{SineMlp, mlp_forward};
 use crate::sampling::{self, SamplePlan};
 
+/// The structure residual: full (`Ω = None`, target `I`) or sketched (`‖(AG − I)Ω‖² / k`, target `Ω`).
 struct Residual {
     /// `Ω` (`n × k`) for the sketch, or `None` for the full residual.
     omega: Option<Tensor>,
     /// `I` or `Ω`, broadcast against `A G` or `A G Ω`.
     target: Tensor,
-    n: usize,
 }
 
 impl Residual {
-    /// `‖A(q) G(q) − I‖²_F` per point (or its sketch), `g: N × n × n`, `a: N × n × n`. Returns (N,).
+    /// `‖A(q) G(q) − I‖²_F` per point (or its unbiased sketch), `g, a: N × n × n`. Returns (N,).
     fn per_point(&self, a: &Tensor, g: &Tensor) -> Result<Tensor> {
-        let r = match &self.omega {
-            None => a.matmul(g)?.broadcast_sub(&self.target)?,
-            Some(om) => {
-                let k = om.dims()[1];
-                let go = g.broadcast_matmul(om)?;
-                (a.matmul(&go)?.broadcast_sub(&self.target)? / k as f64)?
-            }
+        let (ag, probes) = match &self.omega {
+            None => (a.matmul(g)?, 1.0),
+            Some(om) => (a.matmul(&g.broadcast_matmul(om)?)?, om.dims()[1] as f64),
         };
-        let scale = if self.omega.is_some() { self.omega.as_ref().map_or(1.0, |o| o.dims()[1] as f64) } else { 1.0 };
-        Ok((r.sqr()?.sum((1, 2))? * scale)?)
+        Ok((ag.broadcast_sub(&self.target)?.sqr()?.sum((1, 2))? / probes)?)
     }
 }
 
@@ -64,11 +59,11 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let mut cand_params = plan.candidates.clone();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x91a1);
     let residual = match cfg.structure_loss {
-        StructureLoss::Full => Residual { omega: None, target: Tensor::eye(n, dt, &dev)?, n },
+        StructureLoss::Full => Residual { omega: None, target: Tensor::eye(n, dt, &dev)? },
         StructureLoss::Sketch => {
             let om: Vec<f64> = (0..n * cfg.probes).map(|_| StandardNormal.sample(&mut rng)).collect();
             let om = tensor(om, (n, cfg.probes))?;
-            Residual { target: om.clone(), omega: Some(om), n }
+            Residual { target: om.clone(), omega: Some(om) }
         }
     };
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
@@ -152,7 +147,6 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     ctx.report.steps = step;
     (ctx.report.loss, ctx.report.data_loss, ctx.report.structure_loss) = last;
     ctx.report.collocation_final = xc_host.len() / k;
-    let _ = residual.n;
 
     let host = |t: &Tensor| -> Result<Tensor> { Ok(t.to_dtype(DType::F64)?.to_device(&Device::Cpu)?) };
     let trained = layers(&vars).iter().map(|(w, b)| Ok((host(w)?, host(b)?))).collect::<Result<Vec<_>>>()?;
