@@ -3,4 +3,6 @@
 
 mod inverse;
 
-pub use inverse::{SingularMatrix, Threads, condition_estimate, condition_number, inverse, inverse_into, inverse_matrix, inverse_with};
+pub use inverse::{
+    SingularMatrix, Threads, condition_estimate, condition_number, inverse, inverse_into, inverse_matrix, inverse_with, spectral_norm,
+};

@@ -65,11 +65,6 @@ impl SineMlp {
         forward(&self.layers, self.omega, self.activation, x)
     }
 
-    /// The features feeding the last layer, `batch × width`.
-    pub fn features(&self, x: &Tensor) -> Result<Tensor> {
-        hidden(&self.layers[..self.layers.len() - 1], self.omega, self.activation, x)
-    }
-
     /// Same network on another device and dtype.
     pub fn to(&self, device: &Device, dtype: DType) -> Result<Self> {
         let layers = self

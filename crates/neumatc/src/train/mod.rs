@@ -179,8 +179,10 @@ pub(crate) fn exact_inverses(a: &MatrixBatch, params: &[f64], k: usize) -> Resul
 /// Condition numbers `‖A‖₂‖A⁻¹‖₂` of the supervised matrices: recorded, warned about, or refused.
 pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: usize, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
     let n = a.rows;
-    let conds: Vec<f64> =
-        (0..a.batch).into_par_iter().map(|i| spectral_norm(a.matrix(i), n) * spectral_norm(&g[i * n * n..(i + 1) * n * n], n)).collect();
+    let conds: Vec<f64> = (0..a.batch)
+        .into_par_iter()
+        .map(|i| crate::baseline::spectral_norm(a.matrix(i), n) * crate::baseline::spectral_norm(&g[i * n * n..(i + 1) * n * n], n))
+        .collect();
     let Some((imax, &cmax)) = conds.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else { return Ok(()) };
     let cmin = conds.iter().copied().fold(f64::INFINITY, f64::min);
     let first = ctx.report.condition_max == 0.0;
@@ -225,31 +227,6 @@ fn check_candidate_conditioning(family: &Family, params: &[f64], cfg: &TrainConf
         }
     }
     Ok(())
-}
-
-/// `‖M‖₂` of a row-major `n × n` matrix by 30 power iterations on `MᵀM` (a few digits, enough for a report).
-pub(crate) fn spectral_norm(m: &[f64], n: usize) -> f64 {
-    let mut v: Vec<f64> = (0..n).map(|i| 1.0 + (i as f64 * 0.618).fract()).collect();
-    let mut w = vec![0.0; n];
-    let mut sigma = 0.0;
-    for _ in 0..30 {
-        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            return 0.0;
-        }
-        v.iter_mut().for_each(|x| *x /= norm);
-        for (i, wi) in w.iter_mut().enumerate() {
-            *wi = m[i * n..(i + 1) * n].iter().zip(&v).map(|(a, b)| a * b).sum();
-        }
-        sigma = w.iter().map(|x| x * x).sum::<f64>().sqrt();
-        v.iter_mut().for_each(|x| *x = 0.0);
-        for (i, &wi) in w.iter().enumerate() {
-            for (vj, a) in v.iter_mut().zip(&m[i * n..(i + 1) * n]) {
-                *vj += a * wi;
-            }
-        }
-    }
-    sigma
 }
 
 /// Held-out `RelErr` of the finished model on the plan's validation points.
