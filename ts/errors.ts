@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'INVALID_INPUT',
   'OUT_OF_DOMAIN',
   'SINGULAR',
+  'NOT_POSITIVE_DEFINITE',
   'ILL_CONDITIONED',
   'NO_CONVERGENCE',
   'DEVICE_UNAVAILABLE',
@@ -91,6 +92,17 @@ export class IllConditionedError extends SingularMatrixError {
   }
 }
 
+/**
+ * The operation needs a symmetric positive definite matrix (Cholesky) and `A(p)` is not one
+ * (code `NOT_POSITIVE_DEFINITE`).
+ */
+export class NotPositiveDefiniteError extends NeuMatCError {
+  /** @param message - which operation and which parameter */
+  constructor(message: string, options?: NeuMatCErrorOptions) {
+    super('NOT_POSITIVE_DEFINITE', message, options)
+  }
+}
+
 /** An iterative method did not converge (code `NO_CONVERGENCE`). */
 export class ConvergenceError extends NeuMatCError {
   /** @param message - which method and after how many iterations */
@@ -148,6 +160,7 @@ const CLASS_OF: Partial<Record<ErrorCode, Ctor>> = {
   OUT_OF_DOMAIN: OutOfDomainError,
   SINGULAR: SingularMatrixError,
   ILL_CONDITIONED: IllConditionedError,
+  NOT_POSITIVE_DEFINITE: NotPositiveDefiniteError,
   NO_CONVERGENCE: ConvergenceError,
   DEVICE_UNAVAILABLE: DeviceUnavailableError,
   CANCELLED: CancelledError,

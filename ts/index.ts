@@ -34,6 +34,7 @@ export {
   DeviceUnavailableError,
   ERROR_CODES,
   IllConditionedError,
+  NotPositiveDefiniteError,
   InvalidInputError,
   InvalidOptionError,
   NeuMatCError,

@@ -21,6 +21,9 @@ pub enum Error {
     /// The matrix is singular to working precision.
     #[error("{op}: matrix is singular at p = {p:?}")]
     Singular { op: &'static str, p: Vec<f64> },
+    /// The operation needs a symmetric positive definite matrix (Cholesky) and `A(p)` is not one.
+    #[error("{op}: matrix is not symmetric positive definite at p = {p:?}")]
+    NotPositiveDefinite { op: &'static str, p: Vec<f64> },
     /// The matrix is so ill-conditioned that the operation cannot be learned or trusted.
     #[error("{op}: matrix is ill-conditioned at p = {p:?} (condition estimate {cond:.3e})")]
     IllConditioned { op: &'static str, p: Vec<f64>, cond: f64 },
@@ -59,6 +62,7 @@ impl Error {
             Error::InvalidInput { .. } => "INVALID_INPUT",
             Error::OutOfDomain { .. } => "OUT_OF_DOMAIN",
             Error::Singular { .. } => "SINGULAR",
+            Error::NotPositiveDefinite { .. } => "NOT_POSITIVE_DEFINITE",
             Error::IllConditioned { .. } => "ILL_CONDITIONED",
             Error::NoConvergence { .. } => "NO_CONVERGENCE",
             Error::DeviceUnavailable(_) => "DEVICE_UNAVAILABLE",
@@ -77,6 +81,7 @@ impl Error {
         "INVALID_INPUT",
         "OUT_OF_DOMAIN",
         "SINGULAR",
+        "NOT_POSITIVE_DEFINITE",
         "ILL_CONDITIONED",
         "NO_CONVERGENCE",
         "DEVICE_UNAVAILABLE",
