@@ -167,3 +167,119 @@ describe('Family.fromSamples', () => {
     expect(rect.cols).toBe(3)
   })
 })
+
+describe('Family.spdFourier', () => {
+  const fam = Family.spdFourier({ n: 8, seed: 2 })
+
+  it('knows its shape, 2-D parameter and domain', () => {
+    expect(fam.rows).toBe(8)
+    expect(fam.cols).toBe(8)
+    expect(fam.paramDim).toBe(2)
+    expect(fam.domain).toEqual({ lo: [0, 0], hi: [1, 1] })
+    expect(fam.describe()).toMatchObject({ kind: 'spdFourier', options: { n: 8, seed: 2, maxFreq: 1, eps: 1 } })
+    expect(Family.spdFourier().rows).toBe(128)
+  })
+
+  it('evaluates symmetric A(p) for a batch of (p1, p2) pairs', async () => {
+    const p = Float64Array.of(0.1, 0.2, 0.9, 0.4)
+    const A = fam.at(p)
+    expect(A.batch).toBe(2)
+    expect(A.rows).toBe(8)
+    expect(A.cols).toBe(8)
+    expect(A.data.length).toBe(2 * 64)
+    for (let b = 0; b < 2; b++) {
+      for (let i = 0; i < 8; i++) {
+        // Diagonal of B Bᵀ + ε I is at least ε.
+        expect(A.data[b * 64 + i * 9]).toBeGreaterThanOrEqual(1)
+        for (let j = 0; j < i; j++) expect(A.data[b * 64 + i * 8 + j]).toBe(A.data[b * 64 + j * 8 + i])
+      }
+    }
+    expect(Array.from(A.data.subarray(64))).not.toEqual(Array.from(A.data.subarray(0, 64)))
+    expect(Array.from((await fam.atAsync(p)).data)).toEqual(Array.from(A.data))
+    const again = Family.spdFourier({ n: 8, seed: 2 }).at(p).data
+    expect(Array.from(again)).toEqual(Array.from(A.data))
+  })
+
+  it('rejects bad parameters: odd length in TS, outside [0, 1]² in Rust', async () => {
+    expect(() => fam.at(Float64Array.of(0.5))).toThrow(RangeError)
+    expect(() => fam.at(Float64Array.of(0.5, 0.5, 0.5))).toThrow(RangeError)
+    expect(() => fam.at(Float64Array.of(0.5, Number.NaN))).toThrow(RangeError)
+    const e = expectThrowsCode(() => fam.at(Float64Array.of(0.5, 0.5, 0.2, 1.5)), OutOfDomainError, 'OUT_OF_DOMAIN')
+    expect(e.message).toContain('1.5')
+    await expectRejectsCode(fam.atAsync(Float64Array.of(-0.5, 0.5)), OutOfDomainError, 'OUT_OF_DOMAIN')
+  })
+
+  it('checks option types in TS and option values in Rust', () => {
+    expect(() => Family.spdFourier({ n: '8' as unknown as number })).toThrow(TypeError)
+    expect(() => Family.spdFourier({ maxFreq: 1.5 })).toThrow(RangeError)
+    expect(() => Family.spdFourier({ rank: -1 })).toThrow(RangeError)
+    expect(() => Family.spdFourier({ eps: Number.POSITIVE_INFINITY })).toThrow(RangeError)
+    expect(() => Family.spdFourier(null as unknown as object)).toThrow(TypeError)
+    const e = expectThrowsCode(() => Family.spdFourier({ n: 4, eps: 0 }), InvalidOptionError, 'INVALID_OPTION')
+    expect(e.message).toContain('eps')
+    expectThrowsCode(() => Family.spdFourier({ n: 0 }), InvalidOptionError, 'INVALID_OPTION')
+    expectThrowsCode(() => Family.spdFourier({ n: 4, maxFreq: 99 }), InvalidOptionError, 'INVALID_OPTION')
+    expectThrowsCode(
+      () => Family.spdFourier({ n: 4, max_freq: 1 } as unknown as { n: number }),
+      InvalidOptionError,
+      'INVALID_OPTION',
+    )
+  })
+})
+
+describe('Family.controlledRank', () => {
+  const fam = Family.controlledRank({ rows: 12, cols: 10, rank: 4, paramRank: 3, seed: 1 })
+
+  it('knows its (rectangular) shape, parameter dimension and domain', () => {
+    expect(fam.rows).toBe(12)
+    expect(fam.cols).toBe(10)
+    expect(fam.paramDim).toBe(1)
+    expect(fam.domain).toEqual({ lo: [0], hi: [1] })
+    expect(fam.describe()).toMatchObject({
+      kind: 'controlledRank',
+      options: { rows: 12, cols: 10, rank: 4, paramRank: 3, decay: 0.95, seed: 1 },
+    })
+  })
+
+  it('evaluates H(p) for a batch, reproducibly from its seed', async () => {
+    const p = Float64Array.of(0, 0.5, 1)
+    const H = fam.at(p)
+    expect(H.batch).toBe(3)
+    expect(H.rows).toBe(12)
+    expect(H.cols).toBe(10)
+    expect(H.data.length).toBe(3 * 120)
+    expect(H.data.every(Number.isFinite)).toBe(true)
+    expect(Array.from(H.data.subarray(120, 240))).not.toEqual(Array.from(H.data.subarray(0, 120)))
+    expect(Array.from((await fam.atAsync(p)).data)).toEqual(Array.from(H.data))
+    const again = Family.controlledRank({ rows: 12, cols: 10, rank: 4, paramRank: 3, seed: 1 }).at(p).data
+    const other = Family.controlledRank({ rows: 12, cols: 10, rank: 4, paramRank: 3, seed: 2 }).at(p).data
+    expect(Array.from(again)).toEqual(Array.from(H.data))
+    expect(Array.from(other)).not.toEqual(Array.from(H.data))
+  })
+
+  it('reports parameters outside [0, 1] as OutOfDomainError', async () => {
+    expectThrowsCode(() => fam.at(Float64Array.of(1.01)), OutOfDomainError, 'OUT_OF_DOMAIN')
+    await expectRejectsCode(fam.atAsync(Float64Array.of(-1)), OutOfDomainError, 'OUT_OF_DOMAIN')
+    expect(() => fam.at(Float64Array.of(Number.NaN))).toThrow(RangeError)
+  })
+
+  it('checks option types in TS and option values in Rust', () => {
+    expect(() => Family.controlledRank({ rows: '8' as unknown as number })).toThrow(TypeError)
+    expect(() => Family.controlledRank({ paramRank: 2.5 })).toThrow(RangeError)
+    expect(() => Family.controlledRank({ decay: Number.NaN })).toThrow(RangeError)
+    expect(() => Family.controlledRank(undefined)).not.toThrow()
+    const e = expectThrowsCode(
+      () => Family.controlledRank({ rows: 4, cols: 6, rank: 5 }),
+      InvalidOptionError,
+      'INVALID_OPTION',
+    )
+    expect(e.message).toContain('rank')
+    expectThrowsCode(() => Family.controlledRank({ rows: 4, cols: 4, rank: 2, paramRank: 0 }), InvalidOptionError, 'INVALID_OPTION')
+    expectThrowsCode(() => Family.controlledRank({ rows: 4, cols: 4, rank: 2, decay: -1 }), InvalidOptionError, 'INVALID_OPTION')
+    expectThrowsCode(
+      () => Family.controlledRank({ rows: 4, param_rank: 2 } as unknown as { rows: number }),
+      InvalidOptionError,
+      'INVALID_OPTION',
+    )
+  })
+})

@@ -35,6 +35,51 @@ export interface SyntheticOptions {
   scale?: number
 }
 
+/**
+ * Options of the paper's 2-D SPD family (Table 6), `A(p) = B(p) B(p)ᵀ + ε I` with `p ∈ [0, 1]²` and
+ * `B(p)` (`n × rank`) a random Fourier series in `(p1, p2)`. Every field is optional; defaults live in Rust.
+ */
+export interface SpdFourierOptions {
+  /** Matrix order `n`. Default 128. */
+  n?: number
+  /** Columns of `B(p)`. Default `n` (a square `B`, so `A(p)` is a generic SPD matrix). */
+  rank?: number
+  /**
+   * Highest frequency per parameter: the basis is `1` and `cos`, `sin` of `2π(a p1 + b p2)` for
+   * `|a|, |b| ≤ maxFreq`. Default 1 (9 basis functions).
+   */
+  maxFreq?: number
+  /** The shift `ε > 0` of the `ε I` term, a lower bound on the eigenvalues. Default 1. */
+  eps?: number
+  /** Seed of the random coefficients. Default 0. */
+  seed?: number
+  /**
+   * Standard deviation of the entries of `B(p)`. Default `3 / (√n + √rank)`, which keeps
+   * `cond(A(p)) ≈ 1 + 9/ε` (about 10 with the default `ε`).
+   */
+  scale?: number
+}
+
+/**
+ * Options of the paper's controlled-parametric-rank family (Appendix I), `H(p) = U(p) S(p) V(p)ᵀ`
+ * with `p ∈ [0, 1]`, each factor a combination of `paramRank` Gaussian radial basis functions of `p`.
+ * Every field is optional; defaults live in Rust.
+ */
+export interface ControlledRankOptions {
+  /** Rows `m` of `H(p)`. Default 512. */
+  rows?: number
+  /** Columns `n` of `H(p)`. Default 512. */
+  cols?: number
+  /** Truncation rank `r`, the rank of every `H(p)`; at most `min(rows, cols)`. Default 100. */
+  rank?: number
+  /** Parametric rank `d`: the number of radial basis functions. Default 10. */
+  paramRank?: number
+  /** Decay of the singular-value envelope, `s_i(p) ∝ decay^i`. Default 0.95. */
+  decay?: number
+  /** Seed of the random coefficient tensors. Default 0. */
+  seed?: number
+}
+
 /** Options of {@link Family.fromSamples}. */
 export interface SamplesOptions {
   /** Length `k` of one parameter vector. */
@@ -46,15 +91,22 @@ export interface SamplesOptions {
 }
 
 const INTEGER_SYNTHETIC = new Set(['n', 'rank', 'seed'])
+const INTEGER_SPD_FOURIER = new Set(['n', 'rank', 'maxFreq', 'seed'])
+const INTEGER_CONTROLLED_RANK = new Set(['rows', 'cols', 'rank', 'paramRank', 'seed'])
 
-function syntheticJson(opts: SyntheticOptions): string {
-  if (typeof opts !== 'object' || opts === null) throw new TypeError('Family.synthetic: options must be an object')
+/**
+ * Checks that every option of a built-in family is a finite number (a non-negative integer for the
+ * names in `integers`) and returns the JSON the engine parses. Values and unknown names are the
+ * engine's to judge.
+ */
+function familyJson(what: string, opts: object, integers: ReadonlySet<string>): string {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what}: options must be an object`)
   for (const [key, v] of Object.entries(opts)) {
     if (v === undefined) continue
-    if (typeof v !== 'number') throw new TypeError(`Family.synthetic: option ${key} must be a number, got ${typeof v}`)
-    if (!Number.isFinite(v)) throw new RangeError(`Family.synthetic: option ${key} must be finite, got ${v}`)
-    if (INTEGER_SYNTHETIC.has(key) && (!Number.isSafeInteger(v) || v < 0)) {
-      throw new RangeError(`Family.synthetic: option ${key} must be a non-negative integer, got ${v}`)
+    if (typeof v !== 'number') throw new TypeError(`${what}: option ${key} must be a number, got ${typeof v}`)
+    if (!Number.isFinite(v)) throw new RangeError(`${what}: option ${key} must be finite, got ${v}`)
+    if (integers.has(key) && (!Number.isSafeInteger(v) || v < 0)) {
+      throw new RangeError(`${what}: option ${key} must be a non-negative integer, got ${v}`)
     }
   }
   return JSON.stringify(opts)
@@ -86,8 +138,41 @@ export class Family {
    * @throws InvalidOptionError for values the engine rejects (e.g. `rank > n`)
    */
   static synthetic(options: SyntheticOptions = {}): Family {
-    const json = syntheticJson(options)
+    const json = familyJson('Family.synthetic', options, INTEGER_SYNTHETIC)
     return new Family(callNative(() => NativeFamily.synthetic(json)))
+  }
+
+  /**
+   * The paper's 2-D SPD family (Table 6): `A(p) = B(p) B(p)ᵀ + ε I`, `p = (p1, p2) ∈ [0, 1]²`, with
+   * `B(p)` a random Fourier series in `p`. Every `A(p)` is symmetric with eigenvalues at least `ε`.
+   *
+   * @example
+   * ```ts
+   * const fam = Family.spdFourier({ n: 16, seed: 1 })
+   * const A = fam.at(Float64Array.of(0.1, 0.2, 0.7, 0.4))   // two matrices, p = (0.1, 0.2) and (0.7, 0.4)
+   * ```
+   *
+   * @param options - size, width of `B`, frequencies, shift, seed and scale; every field optional
+   * @throws TypeError/RangeError for non-numeric or non-integer options
+   * @throws InvalidOptionError for values the engine rejects (e.g. `eps <= 0`)
+   */
+  static spdFourier(options: SpdFourierOptions = {}): Family {
+    const json = familyJson('Family.spdFourier', options, INTEGER_SPD_FOURIER)
+    return new Family(callNative(() => NativeFamily.spdFourier(json)))
+  }
+
+  /**
+   * The paper's controlled-parametric-rank family (Appendix I): `H(p) = U(p) S(p) V(p)ᵀ`, `p ∈ [0, 1]`,
+   * of rank `rank` at every `p`, with `U`, `S`, `V` each spanning at most `paramRank` dimensions as
+   * `p` varies.
+   *
+   * @param options - shape, truncation and parametric ranks, decay and seed; every field optional
+   * @throws TypeError/RangeError for non-numeric or non-integer options
+   * @throws InvalidOptionError for values the engine rejects (e.g. `rank > min(rows, cols)`)
+   */
+  static controlledRank(options: ControlledRankOptions = {}): Family {
+    const json = familyJson('Family.controlledRank', options, INTEGER_CONTROLLED_RANK)
+    return new Family(callNative(() => NativeFamily.controlledRank(json)))
   }
 
   /**

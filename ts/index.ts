@@ -16,6 +16,7 @@
  */
 export { Family } from './families.js'
 export type { Domain, SamplesOptions, SyntheticOptions } from './families.js'
+export type { ControlledRankOptions, SpdFourierOptions } from './families.js'
 export { NeuMatC, OPERATIONS } from './model.js'
 export type {
   ComponentNames,

@@ -26,6 +26,16 @@ export declare class NativeFamily {
   /** The paper's synthetic family (§3.1). `json` is a `SyntheticConfig` (camelCase; defaults in Rust). */
   static synthetic(json: string): NativeFamily
   /**
+   * The paper's 2-D SPD family (Table 6), `A(p) = B(p)B(p)ᵀ + εI` on `[0, 1]²`. `json` is a
+   * `SpdFourierConfig` (camelCase; defaults in Rust).
+   */
+  static spdFourier(json: string): NativeFamily
+  /**
+   * The paper's controlled-parametric-rank family (Appendix I), `H(p) = U(p)S(p)V(p)ᵀ` on `[0, 1]`.
+   * `json` is a `ControlledRankConfig` (camelCase; defaults in Rust).
+   */
+  static controlledRank(json: string): NativeFamily
+  /**
    * The user's own matrices at a grid of parameters: `params` is `batch * paramDim` values,
    * `data` is `batch * rows * cols` values.
    */

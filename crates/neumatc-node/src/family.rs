@@ -24,6 +24,22 @@ impl NativeFamily {
         Ok(NativeFamily { inner: Arc::new(fam) })
     }
 
+    /// The paper's 2-D SPD family (Table 6), `A(p) = B(p)B(p)ᵀ + εI` on `[0, 1]²`. `json` is a
+    /// `SpdFourierConfig` (camelCase; defaults in Rust).
+    #[napi(factory, catch_unwind)]
+    pub fn spd_fourier(json: String) -> Result<NativeFamily> {
+        let fam = neumatc::Family::spd_fourier_from_json(&json).map_err(to_napi)?;
+        Ok(NativeFamily { inner: Arc::new(fam) })
+    }
+
+    /// The paper's controlled-parametric-rank family (Appendix I), `H(p) = U(p)S(p)V(p)ᵀ` on `[0, 1]`.
+    /// `json` is a `ControlledRankConfig` (camelCase; defaults in Rust).
+    #[napi(factory, catch_unwind)]
+    pub fn controlled_rank(json: String) -> Result<NativeFamily> {
+        let fam = neumatc::Family::controlled_rank_from_json(&json).map_err(to_napi)?;
+        Ok(NativeFamily { inner: Arc::new(fam) })
+    }
+
     /// The user's own matrices at a grid of parameters: `params` is `batch * paramDim` values,
     /// `data` is `batch * rows * cols` values.
     #[napi(factory, catch_unwind)]

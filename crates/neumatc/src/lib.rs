@@ -34,7 +34,10 @@ pub mod train;
 
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
-pub use family::{Domain, Family, SampledFamily, SyntheticConfig, SyntheticFamily};
+pub use family::{
+    ControlledRankConfig, ControlledRankFactors, ControlledRankFamily, Domain, Family, SampledFamily, SpdFourierConfig, SpdFourierFamily,
+    SyntheticConfig, SyntheticFamily,
+};
 pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
 pub use model::{Activation, Component, ComponentData, Dtype, NeuMatC, Prediction, SineMlp};
 pub use op::Operation;

@@ -1,8 +1,11 @@
 //! Matrix families: the paper's synthetic `H(p) = A(p)B(p)ᵀ + εI` (determinism, structure, continuity,
-//! options) and the user's matrices on a parameter grid (`Family::from_samples`).
+//! options), the user's matrices on a parameter grid (`Family::from_samples`), the 2-D SPD Fourier family
+//! `A(p) = B(p)B(p)ᵀ + εI` and the controlled-parametric-rank family `H(p) = U(p)S(p)V(p)ᵀ`.
 
 use nalgebra::DMatrix;
-use neumatc::{Domain, Error, Family, MatrixBatch, SyntheticConfig};
+use neumatc::{
+    ControlledRankConfig, ControlledRankFamily, Domain, Error, Family, MatrixBatch, SpdFourierConfig, SpdFourierFamily, SyntheticConfig,
+};
 
 fn synthetic(n: usize, rank: usize, seed: u64) -> Family {
     Family::synthetic(SyntheticConfig { n, rank, seed, ..Default::default() }).unwrap()
@@ -285,4 +288,381 @@ fn from_samples_rejects_bad_input() {
     // Inconsistent matrix buffer built by hand.
     let short = MatrixBatch { batch: 6, rows: 3, cols: 3, data: vec![1.0; 50] };
     assert_eq!(Family::from_samples(1, params, short).unwrap_err().code(), "SHAPE_MISMATCH");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SPD Fourier family (Table 6).
+
+fn spd(n: usize, rank: Option<usize>, seed: u64) -> Family {
+    Family::spd_fourier(SpdFourierConfig { n, rank, seed, ..Default::default() }).unwrap()
+}
+
+/// A grid of `k × k` points of `[0, 1]²`, as `(p1, p2)` pairs.
+fn grid_2d(k: usize) -> Vec<f64> {
+    let t = |i: usize| i as f64 / (k - 1) as f64;
+    (0..k).flat_map(|i| (0..k).flat_map(move |j| [t(i), t(j)])).collect()
+}
+
+/// Singular values, largest first.
+fn singular_values(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut s: Vec<f64> = DMatrix::from_row_slice(rows, cols, m).singular_values().iter().copied().collect();
+    s.sort_by(|a, b| b.total_cmp(a));
+    s
+}
+
+#[test]
+fn spd_fourier_shapes_and_description() {
+    let fam = spd(12, None, 0);
+    assert_eq!((fam.rows(), fam.cols(), fam.param_dim()), (12, 12, 2));
+    assert_eq!(fam.domain(), &Domain::unit(2));
+    assert!(fam.pool().is_none());
+    let a = fam.at(&[0.1, 0.2, 0.3, 0.4, 1.0, 0.0]).unwrap();
+    assert_eq!((a.batch, a.rows, a.cols, a.data.len()), (3, 12, 12, 3 * 144));
+    assert!(a.data.iter().all(|v| v.is_finite()));
+    assert_eq!(fam.at(&[]).unwrap().batch, 0);
+    let d = fam.describe();
+    assert_eq!(d["kind"], "spdFourier");
+    assert_eq!(d["options"]["n"], 12);
+    assert_eq!(d["options"]["maxFreq"], 1);
+    assert_eq!(d["options"]["eps"], 1.0);
+    // Defaults: n = 128, B square, 9 basis functions at max frequency 1, 25 at 2.
+    let def = SpdFourierFamily::new(SpdFourierConfig::default()).unwrap();
+    assert_eq!((def.n(), def.rank(), def.basis_len()), (128, 128, 9));
+    let f2 = SpdFourierFamily::new(SpdFourierConfig { n: 4, rank: Some(7), max_freq: 2, ..Default::default() }).unwrap();
+    assert_eq!((f2.rank(), f2.basis_len()), (7, 25));
+}
+
+#[test]
+fn spd_fourier_is_symmetric_positive_definite() {
+    for (n, rank, eps, seed) in [(16usize, None, 1.0, 0u64), (20, Some(5), 0.5, 3), (9, Some(30), 2.0, 8)] {
+        let cfg = SpdFourierConfig { n, rank, eps, seed, max_freq: 2, ..Default::default() };
+        let fam = Family::spd_fourier(cfg).unwrap();
+        let params = grid_2d(5);
+        let a = fam.at(&params).unwrap();
+        for (b, p) in params.chunks_exact(2).enumerate() {
+            let m = a.matrix(b);
+            for i in 0..n {
+                for j in 0..i {
+                    assert_eq!(m[i * n + j].to_bits(), m[j * n + i].to_bits(), "p = {p:?}: not symmetric at ({i}, {j})");
+                }
+            }
+            let dm = DMatrix::from_row_slice(n, n, m);
+            assert!(dm.clone().cholesky().is_some(), "p = {p:?}: Cholesky fails");
+            let mut ev: Vec<f64> = dm.symmetric_eigenvalues().iter().copied().collect();
+            ev.sort_by(f64::total_cmp);
+            let tol = 8.0 * n as f64 * f64::EPSILON * ev[n - 1];
+            assert!(ev[0] >= eps - tol, "n = {n}, p = {p:?}: λ_min = {} < ε = {eps}", ev[0]);
+            // A − εI = BBᵀ has rank min(n, rank): the other eigenvalues of A equal ε.
+            let r = rank.unwrap_or(n).min(n);
+            // (A square B has a small smallest singular value, so only ask for a clear gap above round-off.)
+            assert!(ev[n - r] - eps > 100.0 * tol, "n = {n}, p = {p:?}: BBᵀ rank below {r}: {ev:?}");
+            if r < n {
+                assert!((ev[n - r - 1] - eps).abs() <= tol, "n = {n}, p = {p:?}: BBᵀ rank above {r}: {ev:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn spd_fourier_is_deterministic_for_a_seed() {
+    let params = grid_2d(3);
+    let a = spd(10, None, 42).at(&params).unwrap();
+    let b = spd(10, None, 42).at(&params).unwrap();
+    let bits = |m: &MatrixBatch| m.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a), bits(&b));
+    let fam = spd(10, None, 42);
+    for (i, p) in params.chunks_exact(2).enumerate() {
+        assert_eq!(fam.at(p).unwrap().data, a.matrix(i), "p = {p:?}");
+    }
+    let c = spd(10, None, 43).at(&params[..2]).unwrap();
+    let diff: Vec<f64> = c.data.iter().zip(a.matrix(0)).map(|(x, y)| x - y).collect();
+    assert!(fro(&diff) > 0.1 * fro(&c.data), "seeds 42 and 43 give nearly the same matrix");
+}
+
+#[test]
+fn spd_fourier_depends_on_both_parameters_and_is_periodic() {
+    let fam = spd(10, None, 1);
+    let norm_diff = |p: [f64; 2], q: [f64; 2]| -> f64 {
+        let a = fam.at(&[p[0], p[1], q[0], q[1]]).unwrap();
+        fro(&a.matrix(0).iter().zip(a.matrix(1)).map(|(x, y)| x - y).collect::<Vec<_>>()) / fro(a.matrix(0))
+    };
+    assert!(norm_diff([0.3, 0.6], [0.55, 0.6]) > 0.05, "A does not move with p1");
+    assert!(norm_diff([0.3, 0.6], [0.3, 0.85]) > 0.05, "A does not move with p2");
+    // Integer frequencies: A is 1-periodic in each parameter, so opposite edges of the square agree.
+    for t in [0.0, 0.37, 0.8] {
+        assert!(norm_diff([0.0, t], [1.0, t]) < 1e-13);
+        assert!(norm_diff([t, 0.0], [t, 1.0]) < 1e-13);
+    }
+    // Max frequency 0 keeps only the constant basis function: a constant family.
+    let flat = Family::spd_fourier(SpdFourierConfig { n: 6, max_freq: 0, ..Default::default() }).unwrap();
+    let a = flat.at(&[0.1, 0.9, 0.7, 0.2]).unwrap();
+    assert_eq!(a.matrix(0), a.matrix(1));
+}
+
+#[test]
+fn spd_fourier_is_continuous_in_p() {
+    // A is smooth in p: ‖A(p + h·e) − A(p)‖_F is O(h) in every direction e (first order: tenfold per decade).
+    let fam = spd(16, None, 7);
+    for p in [[0.1, 0.2], [0.45, 0.9], [0.8, 0.5]] {
+        for e in [[1.0, 0.0], [0.0, 1.0], [0.6, -0.8]] {
+            let diff = |h: f64| -> f64 {
+                let a = fam.at(&[p[0], p[1], p[0] + h * e[0], p[1] + h * e[1]]).unwrap();
+                fro(&a.matrix(0).iter().zip(a.matrix(1)).map(|(x, y)| y - x).collect::<Vec<_>>())
+            };
+            let (d1, d2, d3) = (diff(1e-3), diff(1e-4), diff(1e-5));
+            assert!(d1 > 0.0, "A does not move with p along {e:?}");
+            assert!(d1 / 1e-3 < 1e3 * fro(&fam.at(&p).unwrap().data), "slope {}", d1 / 1e-3);
+            for (big, small) in [(d1, d2), (d2, d3)] {
+                let ratio = small / big;
+                assert!((0.09..0.11).contains(&ratio), "p = {p:?}, e = {e:?}: not O(h): ratio {ratio}");
+            }
+        }
+    }
+}
+
+#[test]
+fn spd_fourier_default_scale_keeps_the_family_well_conditioned() {
+    // The documented default: cond(A(p)) ≲ 1 + 9/ε (measured 8.5–10.3 at n = 128, ε = 1); at n = 32 the
+    // Marchenko–Pastur edge is less sharp, so allow some slack.
+    for seed in [0, 1] {
+        let fam = spd(32, None, seed);
+        let params = grid_2d(6);
+        let a = fam.at(&params).unwrap();
+        for (i, p) in params.chunks_exact(2).enumerate() {
+            let c = neumatc::baseline::condition_number(a.matrix(i), 32);
+            assert!((3.0..20.0).contains(&c), "seed {seed}, p = {p:?}: cond = {c:e}");
+        }
+    }
+}
+
+#[test]
+fn spd_fourier_out_of_domain_and_bad_parameters() {
+    let fam = spd(6, None, 0);
+    for (q, index) in [([0.5, 0.5, 0.5, 1.5], 1), ([-0.01, 0.5, 0.5, 0.5], 0), ([0.2, 0.3, 2.0, -1.0], 1)] {
+        match fam.at(&q).unwrap_err() {
+            Error::OutOfDomain { index: got, p, .. } => {
+                assert_eq!(got, index);
+                assert_eq!(p, q[2 * index..2 * index + 2].to_vec());
+            }
+            e => panic!("{q:?}: expected OUT_OF_DOMAIN, got {e:?}"),
+        }
+    }
+    assert!(fam.at(&[1.0 + 1e-12, -1e-12]).is_ok());
+    // Not a whole number of (p1, p2) pairs, NaN, infinity.
+    assert_eq!(fam.at(&[0.5]).unwrap_err().code(), "INVALID_INPUT");
+    assert_eq!(fam.at(&[0.5, 0.5, 0.5]).unwrap_err().code(), "INVALID_INPUT");
+    assert_eq!(fam.at(&[f64::NAN, 0.5]).unwrap_err().code(), "INVALID_INPUT");
+    assert_eq!(fam.at(&[0.5, f64::INFINITY]).unwrap_err().code(), "INVALID_INPUT");
+}
+
+#[test]
+fn bad_spd_fourier_options() {
+    let base = SpdFourierConfig { n: 4, ..Default::default() };
+    let bad = [
+        SpdFourierConfig { n: 0, ..base.clone() },
+        SpdFourierConfig { n: 20000, ..base.clone() },
+        SpdFourierConfig { rank: Some(0), ..base.clone() },
+        SpdFourierConfig { max_freq: 17, ..base.clone() },
+        SpdFourierConfig { eps: 0.0, ..base.clone() },
+        SpdFourierConfig { eps: -1.0, ..base.clone() },
+        SpdFourierConfig { eps: f64::NAN, ..base.clone() },
+        SpdFourierConfig { eps: f64::INFINITY, ..base.clone() },
+        SpdFourierConfig { scale: Some(0.0), ..base.clone() },
+        SpdFourierConfig { scale: Some(-2.0), ..base.clone() },
+        SpdFourierConfig { scale: Some(f64::NAN), ..base.clone() },
+        // n · rank · basis = 16384 · 16384 · 9 coefficients: over the cap, refused before allocating.
+        SpdFourierConfig { n: 16384, ..base.clone() },
+    ];
+    for cfg in bad {
+        let e = Family::spd_fourier(cfg.clone()).unwrap_err();
+        assert_eq!(e.code(), "INVALID_OPTION", "{cfg:?}");
+    }
+    assert!(Family::spd_fourier(SpdFourierConfig { rank: Some(9), max_freq: 0, ..base }).is_ok());
+}
+
+#[test]
+fn spd_fourier_from_json() {
+    let json = r#"{"n": 6, "rank": 3, "maxFreq": 2, "eps": 0.5, "seed": 3, "scale": 0.7}"#;
+    let fam = Family::spd_fourier_from_json(json).unwrap();
+    let cfg = SpdFourierConfig { n: 6, rank: Some(3), max_freq: 2, eps: 0.5, seed: 3, scale: Some(0.7) };
+    let direct = Family::spd_fourier(cfg).unwrap();
+    assert_eq!(fam.at(&[0.3, 0.9]).unwrap(), direct.at(&[0.3, 0.9]).unwrap());
+    assert_eq!(fam.describe()["kind"], "spdFourier");
+    assert_eq!(fam.describe()["options"]["rank"], 3);
+    // The description's options rebuild the same family.
+    let again = Family::spd_fourier_from_json(&fam.describe()["options"].to_string()).unwrap();
+    assert_eq!(again.at(&[0.3, 0.9]).unwrap(), direct.at(&[0.3, 0.9]).unwrap());
+    assert_eq!(Family::spd_fourier_from_json("{}").unwrap().rows(), 128);
+    assert_eq!(Family::spd_fourier_from_json(r#"{"n": 6, "max_freq": 2}"#).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(Family::spd_fourier_from_json(r#"{"n": 6, "eps": 0}"#).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(Family::spd_fourier_from_json(r#"{"n": -6}"#).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(Family::spd_fourier_from_json("[").unwrap_err().code(), "INVALID_OPTION");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Controlled-parametric-rank family (Appendix I).
+
+fn controlled(rows: usize, cols: usize, rank: usize, param_rank: usize, seed: u64) -> ControlledRankConfig {
+    ControlledRankConfig { rows, cols, rank, param_rank, seed, ..Default::default() }
+}
+
+/// Numerical rank of a row-major matrix: singular values above `rel · σ_1`.
+fn numerical_rank(m: &[f64], rows: usize, cols: usize, rel: f64) -> (usize, Vec<f64>) {
+    let s = singular_values(m, rows, cols);
+    (s.iter().filter(|&&x| x > rel * s[0]).count(), s)
+}
+
+#[test]
+fn controlled_rank_shapes_and_description() {
+    let fam = Family::controlled_rank(controlled(30, 20, 5, 4, 0)).unwrap();
+    assert_eq!((fam.rows(), fam.cols(), fam.param_dim()), (30, 20, 1));
+    assert_eq!(fam.domain(), &Domain::unit(1));
+    assert!(fam.pool().is_none());
+    let h = fam.at(&[0.0, 0.5, 1.0]).unwrap();
+    assert_eq!((h.batch, h.rows, h.cols, h.data.len()), (3, 30, 20, 3 * 600));
+    assert!(h.data.iter().all(|v| v.is_finite()));
+    let d = fam.describe();
+    assert_eq!(d["kind"], "controlledRank");
+    assert_eq!(d["options"]["paramRank"], 4);
+    assert_eq!(d["options"]["rows"], 30);
+    let def = ControlledRankConfig::default();
+    assert_eq!((def.rows, def.cols, def.rank, def.param_rank, def.decay), (512, 512, 100, 10, 0.95));
+}
+
+#[test]
+fn controlled_rank_matrices_have_the_truncation_rank() {
+    for (m, n, r, d, seed) in [(40usize, 30usize, 8usize, 5usize, 0u64), (25, 36, 12, 3, 4), (16, 16, 16, 2, 1), (10, 12, 1, 1, 2)] {
+        let fam = Family::controlled_rank(controlled(m, n, r, d, seed)).unwrap();
+        for p in [0.0, 0.31, 0.5, 1.0] {
+            let (rank, s) = numerical_rank(&fam.at(&[p]).unwrap().data, m, n, 1e-12);
+            assert_eq!(rank, r, "{m}×{n}, p = {p}: rank {rank} ≠ {r}: {s:?}");
+            assert!(s[r - 1] > 1e-6 * s[0], "{m}×{n}, p = {p}: σ_r = {:e} nearly 0", s[r - 1]);
+        }
+    }
+}
+
+#[test]
+fn controlled_rank_factors_reproduce_h_with_positive_decaying_s() {
+    let cfg = controlled(24, 18, 6, 5, 3);
+    let fam = ControlledRankFamily::new(cfg.clone()).unwrap();
+    let (m, n, r) = (24, 18, 6);
+    for p in [0.0, 0.2, 0.73, 1.0] {
+        let f = fam.factors(p).unwrap();
+        assert_eq!((f.u.len(), f.s.len(), f.v.len()), (m * r, r, n * r));
+        let h = fam.at(&[p]).unwrap();
+        let u = DMatrix::from_row_slice(m, r, &f.u);
+        let v = DMatrix::from_row_slice(n, r, &f.v);
+        let usv = u * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(f.s.clone())) * v.transpose();
+        let want = DMatrix::from_row_slice(m, n, &h.data);
+        assert!((usv - &want).norm() <= 1e-13 * want.norm(), "p = {p}: H ≠ U S Vᵀ");
+        // s_i(p) lies in the documented envelope [0.5, 1.5·√d] · decay^i.
+        for (i, &s) in f.s.iter().enumerate() {
+            let env = cfg.decay.powi(i as i32);
+            assert!(s >= 0.5 * env && s <= 1.5 * (cfg.param_rank as f64).sqrt() * env, "p = {p}: s_{i} = {s}");
+        }
+        let phi = fam.basis(p);
+        assert!(phi.iter().all(|&x| x >= 0.0));
+        assert!((phi.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-14);
+    }
+    assert_eq!(fam.factors(1.5).unwrap_err().code(), "OUT_OF_DOMAIN");
+    assert_eq!(fam.factors(f64::NAN).unwrap_err().code(), "INVALID_INPUT");
+}
+
+#[test]
+fn controlled_rank_factors_have_parametric_rank_d() {
+    // Snapshot matrices over 40 parameters: [vec U(p_1); …; vec U(p_40)] has rank d (exactly: the d
+    // radial basis functions are linearly independent on 40 points), likewise V and s; H, trilinear in φ,
+    // has rank at most d(d + 1)(d + 2)/6.
+    for (d, seed) in [(3usize, 0u64), (5, 1), (10, 2)] {
+        let (m, n, r) = (20, 15, 4);
+        let fam = ControlledRankFamily::new(controlled(m, n, r, d, seed)).unwrap();
+        let ps: Vec<f64> = (0..40).map(|j| j as f64 / 39.0).collect();
+        let fs: Vec<_> = ps.iter().map(|&p| fam.factors(p).unwrap()).collect();
+        let snap = |pick: &dyn Fn(&neumatc::ControlledRankFactors) -> &Vec<f64>| -> (usize, Vec<f64>) {
+            let cols = pick(&fs[0]).len();
+            let data: Vec<f64> = fs.iter().flat_map(|f| pick(f).iter().copied()).collect();
+            numerical_rank(&data, 40, cols, 1e-10)
+        };
+        for (name, (rank, s)) in [("U", snap(&|f| &f.u)), ("V", snap(&|f| &f.v)), ("s", snap(&|f| &f.s))] {
+            let want = if name == "s" { d.min(r) } else { d };
+            assert_eq!(rank, want, "d = {d}: snapshot rank of {name} is {rank}: {s:?}");
+        }
+        if d <= 5 {
+            let h = fam.at(&ps).unwrap();
+            let (rank, s) = numerical_rank(&h.data, 40, m * n, 1e-10);
+            assert!(rank <= d * (d + 1) * (d + 2) / 6 && rank >= d, "d = {d}: snapshot rank of H is {rank}: {s:?}");
+        }
+    }
+}
+
+#[test]
+fn controlled_rank_is_deterministic_and_continuous() {
+    let cfg = controlled(14, 12, 4, 6, 9);
+    let ps = [0.0, 0.13, 0.5, 0.77, 1.0];
+    let a = Family::controlled_rank(cfg.clone()).unwrap().at(&ps).unwrap();
+    let b = Family::controlled_rank(cfg.clone()).unwrap().at(&ps).unwrap();
+    assert_eq!(a, b);
+    let fam = Family::controlled_rank(cfg.clone()).unwrap();
+    for (i, &p) in ps.iter().enumerate() {
+        assert_eq!(fam.at(&[p]).unwrap().data, a.matrix(i), "p = {p}");
+    }
+    let c = Family::controlled_rank(ControlledRankConfig { seed: 10, ..cfg }).unwrap().at(&[0.5]).unwrap();
+    let diff: Vec<f64> = c.data.iter().zip(a.matrix(2)).map(|(x, y)| x - y).collect();
+    assert!(fro(&diff) > 0.1 * fro(&c.data), "seeds 9 and 10 give nearly the same matrix");
+    for p in [0.1, 0.45, 0.8] {
+        let diff = |h: f64| -> f64 {
+            let a = fam.at(&[p, p + h]).unwrap();
+            fro(&a.matrix(0).iter().zip(a.matrix(1)).map(|(x, y)| y - x).collect::<Vec<_>>())
+        };
+        let (d1, d2, d3) = (diff(1e-3), diff(1e-4), diff(1e-5));
+        assert!(d1 > 0.0, "H does not move with p");
+        for (big, small) in [(d1, d2), (d2, d3)] {
+            let ratio = small / big;
+            assert!((0.09..0.11).contains(&ratio), "p = {p}: not O(h): ratio {ratio}");
+        }
+    }
+}
+
+#[test]
+fn controlled_rank_out_of_domain_and_bad_options() {
+    let fam = Family::controlled_rank(controlled(6, 5, 2, 3, 0)).unwrap();
+    match fam.at(&[0.5, 1.2]).unwrap_err() {
+        Error::OutOfDomain { index, p, .. } => assert_eq!((index, p), (1, vec![1.2])),
+        e => panic!("expected OUT_OF_DOMAIN, got {e:?}"),
+    }
+    assert_eq!(fam.at(&[-0.1]).unwrap_err().code(), "OUT_OF_DOMAIN");
+    assert_eq!(fam.at(&[f64::NAN]).unwrap_err().code(), "INVALID_INPUT");
+    let bad = [
+        controlled(0, 5, 1, 3, 0),
+        controlled(5, 0, 1, 3, 0),
+        controlled(20000, 5, 1, 3, 0),
+        controlled(6, 5, 0, 3, 0),
+        controlled(6, 5, 6, 3, 0),
+        controlled(4, 9, 5, 3, 0),
+        controlled(6, 5, 2, 0, 0),
+        controlled(6, 5, 2, 2000, 0),
+        ControlledRankConfig { decay: 0.0, ..controlled(6, 5, 2, 3, 0) },
+        ControlledRankConfig { decay: -0.9, ..controlled(6, 5, 2, 3, 0) },
+        ControlledRankConfig { decay: f64::NAN, ..controlled(6, 5, 2, 3, 0) },
+        // (rows + cols) · rank · d = 32768 · 16384 · 1: over the cap, refused before allocating.
+        controlled(16384, 16384, 16384, 1, 0),
+    ];
+    for cfg in bad {
+        assert_eq!(Family::controlled_rank(cfg.clone()).unwrap_err().code(), "INVALID_OPTION", "{cfg:?}");
+    }
+    assert!(Family::controlled_rank(controlled(5, 5, 5, 1, 0)).is_ok());
+}
+
+#[test]
+fn controlled_rank_from_json() {
+    let json = r#"{"rows": 9, "cols": 7, "rank": 3, "paramRank": 4, "decay": 0.8, "seed": 5}"#;
+    let fam = Family::controlled_rank_from_json(json).unwrap();
+    let direct = Family::controlled_rank(ControlledRankConfig { decay: 0.8, ..controlled(9, 7, 3, 4, 5) }).unwrap();
+    assert_eq!(fam.at(&[0.6]).unwrap(), direct.at(&[0.6]).unwrap());
+    assert_eq!(fam.describe()["kind"], "controlledRank");
+    let again = Family::controlled_rank_from_json(&fam.describe()["options"].to_string()).unwrap();
+    assert_eq!(again.at(&[0.6]).unwrap(), direct.at(&[0.6]).unwrap());
+    assert_eq!(Family::controlled_rank_from_json(r#"{"rows": 9, "param_rank": 4}"#).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(Family::controlled_rank_from_json(r#"{"rows": 2, "cols": 2}"#).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(Family::controlled_rank_from_json("[").unwrap_err().code(), "INVALID_OPTION");
 }

@@ -1,14 +1,20 @@
 //! Parametric matrix families `A(p)`, `p` in a box domain of `R^k`.
 //!
-//! Built-in generators ([`SyntheticFamily`], the paper's §3.1 family) and the user's own matrices on a
-//! parameter grid ([`SampledFamily`]). Both are wrapped in [`Family`], the type the rest of the engine takes.
+//! Built-in generators ([`SyntheticFamily`], the paper's §3.1 family; [`SpdFourierFamily`], its 2-D SPD
+//! family of Table 6; [`ControlledRankFamily`], its controlled-parametric-rank family of Appendix I) and the
+//! user's own matrices on a parameter grid ([`SampledFamily`]). All are wrapped in [`Family`], the type the
+//! rest of the engine takes.
 
+mod controlled_rank;
 mod sampled;
+mod spd_fourier;
 mod synthetic;
 
 use std::sync::Arc;
 
+pub use controlled_rank::{ControlledRankConfig, ControlledRankFactors, ControlledRankFamily};
 pub use sampled::SampledFamily;
+pub use spd_fourier::{DEFAULT_SPD_SCALE, SpdFourierConfig, SpdFourierFamily};
 pub use synthetic::{SyntheticConfig, SyntheticFamily};
 
 use crate::matrix::param_batch;
@@ -72,6 +78,10 @@ impl Domain {
 pub enum Family {
     /// The paper's §3.1 synthetic family.
     Synthetic(Arc<SyntheticFamily>),
+    /// The paper's 2-D SPD family (Table 6).
+    SpdFourier(Arc<SpdFourierFamily>),
+    /// The paper's controlled-parametric-rank family (Appendix I).
+    ControlledRank(Arc<ControlledRankFamily>),
     /// The user's matrices on a parameter grid.
     Sampled(Arc<SampledFamily>),
 }
@@ -88,6 +98,29 @@ impl Family {
         Self::synthetic(cfg)
     }
 
+    /// The paper's 2-D SPD family `A(p) = B(p)B(p)ᵀ + εI`, `p ∈ [0, 1]²` (see [`SpdFourierConfig`]).
+    pub fn spd_fourier(cfg: SpdFourierConfig) -> Result<Self> {
+        Ok(Family::SpdFourier(Arc::new(SpdFourierFamily::new(cfg)?)))
+    }
+
+    /// [`Family::spd_fourier`] from a JSON object of [`SpdFourierConfig`] fields (camelCase, all optional).
+    pub fn spd_fourier_from_json(json: &str) -> Result<Self> {
+        let cfg: SpdFourierConfig = serde_json::from_str(json).map_err(|e| Error::option("spdFourier", e.to_string()))?;
+        Self::spd_fourier(cfg)
+    }
+
+    /// The paper's controlled-parametric-rank family `H(p) = U(p)S(p)V(p)ᵀ`, `p ∈ [0, 1]`
+    /// (see [`ControlledRankConfig`]).
+    pub fn controlled_rank(cfg: ControlledRankConfig) -> Result<Self> {
+        Ok(Family::ControlledRank(Arc::new(ControlledRankFamily::new(cfg)?)))
+    }
+
+    /// [`Family::controlled_rank`] from a JSON object of [`ControlledRankConfig`] fields (camelCase, all optional).
+    pub fn controlled_rank_from_json(json: &str) -> Result<Self> {
+        let cfg: ControlledRankConfig = serde_json::from_str(json).map_err(|e| Error::option("controlledRank", e.to_string()))?;
+        Self::controlled_rank(cfg)
+    }
+
     /// The user's matrices `matrices[i] = A(params[i*k..(i+1)*k])` on a grid of parameters.
     pub fn from_samples(param_dim: usize, params: Vec<f64>, matrices: MatrixBatch) -> Result<Self> {
         Ok(Family::Sampled(Arc::new(SampledFamily::new(param_dim, params, matrices)?)))
@@ -97,6 +130,8 @@ impl Family {
     pub fn rows(&self) -> usize {
         match self {
             Family::Synthetic(f) => f.n(),
+            Family::SpdFourier(f) => f.n(),
+            Family::ControlledRank(f) => f.rows(),
             Family::Sampled(f) => f.rows(),
         }
     }
@@ -105,6 +140,8 @@ impl Family {
     pub fn cols(&self) -> usize {
         match self {
             Family::Synthetic(f) => f.n(),
+            Family::SpdFourier(f) => f.n(),
+            Family::ControlledRank(f) => f.cols(),
             Family::Sampled(f) => f.cols(),
         }
     }
@@ -118,6 +155,8 @@ impl Family {
     pub fn domain(&self) -> &Domain {
         match self {
             Family::Synthetic(f) => f.domain(),
+            Family::SpdFourier(f) => f.domain(),
+            Family::ControlledRank(f) => f.domain(),
             Family::Sampled(f) => f.domain(),
         }
     }
@@ -126,6 +165,8 @@ impl Family {
     pub fn at(&self, params: &[f64]) -> Result<MatrixBatch> {
         match self {
             Family::Synthetic(f) => f.at(params),
+            Family::SpdFourier(f) => f.at(params),
+            Family::ControlledRank(f) => f.at(params),
             Family::Sampled(f) => f.at(params),
         }
     }
@@ -134,7 +175,7 @@ impl Family {
     /// [`SampledFamily`]); training then draws its samples and candidates from it.
     pub fn pool(&self) -> Option<&[f64]> {
         match self {
-            Family::Synthetic(_) => None,
+            Family::Synthetic(_) | Family::SpdFourier(_) | Family::ControlledRank(_) => None,
             Family::Sampled(f) => Some(f.params()),
         }
     }
@@ -143,6 +184,8 @@ impl Family {
     pub fn describe(&self) -> serde_json::Value {
         match self {
             Family::Synthetic(f) => serde_json::json!({ "kind": "synthetic", "options": f.config() }),
+            Family::SpdFourier(f) => serde_json::json!({ "kind": "spdFourier", "options": f.config() }),
+            Family::ControlledRank(f) => serde_json::json!({ "kind": "controlledRank", "options": f.config() }),
             Family::Sampled(f) => serde_json::json!({
                 "kind": "samples", "paramDim": f.domain().dim(), "samples": f.len(),
                 "rows": f.rows(), "cols": f.cols(), "domain": f.domain(),

@@ -12,7 +12,7 @@ use crate::Result;
 use crate::device::DeviceSpec;
 use crate::family::Domain;
 use crate::matrix::{BufferSource, FreshBuffers};
-use crate::op::Operation;
+use crate::op::{OpSpec, Operation};
 use crate::train::TrainReport;
 
 /// Floating-point type of a model's weights and predictions.
@@ -103,6 +103,21 @@ impl Prediction {
     pub fn get(&self, name: &str) -> Option<&Component> {
         self.components.iter().find(|c| c.name == name)
     }
+
+    /// Every component of every parameter widened to f64, as joint results: for each parameter its
+    /// components concatenated in order (the layout of [`crate::op::OpSpec::exact`]).
+    pub fn joint_f64(&self) -> Vec<f64> {
+        let batch = self.components.first().map_or(0, |c| c.batch);
+        let wide: Vec<Vec<f64>> = self.components.iter().map(|c| c.data.to_f64()).collect();
+        let mut out = Vec::with_capacity(wide.iter().map(Vec::len).sum());
+        for i in 0..batch {
+            for (c, w) in self.components.iter().zip(&wide) {
+                let m = c.rows * c.cols;
+                out.extend_from_slice(&w[i * m..(i + 1) * m]);
+            }
+        }
+        out
+    }
 }
 
 /// The latent tensor `C` of one component, unfolded to `d × (rows·cols)` and kept in host memory.
@@ -116,6 +131,8 @@ pub(crate) enum Latent {
 #[derive(Debug, Clone)]
 pub struct NeuMatC {
     pub(crate) op: Operation,
+    /// The operation with its settings (shape, SVD rank, right-hand side).
+    pub(crate) spec: OpSpec,
     pub(crate) domain: Domain,
     pub(crate) shapes: Vec<(usize, usize)>,
     pub(crate) latent_dim: usize,
@@ -132,6 +149,11 @@ impl NeuMatC {
     /// The learned operation.
     pub fn operation(&self) -> Operation {
         self.op
+    }
+
+    /// The operation with its settings (shape, SVD rank, `solve`'s right-hand side).
+    pub fn spec(&self) -> &OpSpec {
+        &self.spec
     }
 
     /// Length of one parameter vector.
@@ -212,6 +234,43 @@ impl NeuMatC {
             components.push(Component { name, batch, rows, cols, data });
         }
         Ok(Prediction { components })
+    }
+}
+
+impl NeuMatC {
+    /// `Ĝ(p) b` for an inverse model without forming `Ĝ(p)`: `C` is contracted with `b` once
+    /// (`d × n`), then each parameter costs `O(d n)`. `b` holds `n` values (one right-hand side for every
+    /// parameter). Returns (batch, n, 1) in the model's dtype.
+    pub fn apply(&self, params: &[f64], b: &[f64]) -> Result<Component> {
+        if self.op != Operation::Inverse {
+            return Err(crate::Error::option("apply", format!("needs an `inverse` model, this one learned `{}`", self.op.name())));
+        }
+        let n = self.shapes[0].0;
+        if b.len() != n {
+            return Err(crate::Error::ShapeMismatch { op: "apply", expected: vec![n], got: vec![b.len()] });
+        }
+        crate::matrix::check_finite("apply b", b)?;
+        let batch = self.domain.check(params)?;
+        let phi = self.coefficients(params)?;
+        let d = self.latent_dim;
+        let data = match &self.latent[0] {
+            Latent::F32(c) => {
+                let bf: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+                let mut cb = vec![0f32; d * n];
+                gemm(c, &bf, d * n, n, 1, &mut cb);
+                let mut out = vec![0f32; batch * n];
+                gemm(&phi.flatten_all()?.to_vec1::<f32>()?, &cb, batch, d, n, &mut out);
+                ComponentData::F32(out)
+            }
+            Latent::F64(c) => {
+                let mut cb = vec![0f64; d * n];
+                gemm(c, b, d * n, n, 1, &mut cb);
+                let mut out = vec![0f64; batch * n];
+                gemm(&phi.flatten_all()?.to_vec1::<f64>()?, &cb, batch, d, n, &mut out);
+                ComponentData::F64(out)
+            }
+        };
+        Ok(Component { name: "x", batch, rows: n, cols: 1, data })
     }
 }
 

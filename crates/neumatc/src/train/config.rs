@@ -80,6 +80,10 @@ pub struct TrainConfig {
     pub max_condition: f64,
     /// Condition number above which training warns. Default 1e4.
     pub warn_condition: f64,
+    /// Rank `r` of a truncated SVD (`svd` only). Default `None`: the thin SVD, `r = min(rows, cols)`.
+    pub rank: Option<usize>,
+    /// The fixed right-hand side `b` of `solve` (`solve` only, required there), `n` values.
+    pub rhs: Option<Vec<f64>>,
 }
 
 impl Default for TrainConfig {
@@ -105,6 +109,8 @@ impl Default for TrainConfig {
             validation: 20,
             max_condition: 1e12,
             warn_condition: 1e4,
+            rank: None,
+            rhs: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (eq. 3 of the paper, Adam, failure-informed adaptive sampling), then a held-out check.
 
 mod config;
+mod general;
 mod plain;
 mod pod;
 mod report;
@@ -9,17 +10,15 @@ mod report;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use faer::Par;
 use rayon::prelude::*;
 
 pub use config::{Method, StructureLoss, TrainConfig};
 pub use report::{Progress, TrainReport};
 
-use crate::baseline::inverse_matrix;
 use crate::device::DeviceSpec;
 use crate::family::Family;
 use crate::model::{Latent, NeuMatC, SineMlp};
-use crate::op::Operation;
+use crate::op::{OpSpec, Operation};
 use crate::sampling::{self, SamplePlan};
 use crate::{Dtype, Error, MatrixBatch, Result, metrics};
 
@@ -46,12 +45,16 @@ pub fn train(
     cancel: &AtomicBool,
 ) -> Result<NeuMatC> {
     cfg.validate()?;
-    let shapes = op.component_shapes(family.rows(), family.cols())?;
+    let spec = OpSpec::new(op, family.rows(), family.cols(), cfg.rank, cfg.rhs.clone())?;
+    if cfg.method == Method::Plain && op != Operation::Inverse {
+        return Err(Error::option("method", format!("the plain method is implemented for `inverse` only, not `{}`; use `pod`", op.name())));
+    }
     let device = DeviceSpec::parse(&cfg.device)?;
     device.device()?;
     let mut ctx = Ctx::new(cfg.steps, on_progress, cancel);
     ctx.report.device = device.name();
     ctx.report.dtype = cfg.dtype.name().into();
+    ctx.report.operation = op.name().into();
     ctx.report.method = serde_json::to_value(cfg.method).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
 
     ctx.phase("sampling")?;
@@ -60,35 +63,56 @@ pub fn train(
 
     ctx.phase("exact")?;
     let t = Instant::now();
+    let k = family.param_dim();
     let a_s = family.at(&plan.supervised)?;
-    let g_s = exact_inverses(&a_s, &plan.supervised, family.param_dim())?;
-    check_conditioning(&a_s, &g_s, &plan.supervised, family.param_dim(), cfg, &mut ctx)?;
+    let mut g_s = exact_solutions(&spec, &a_s, &plan.supervised, k)?;
+    if spec.needs_alignment() {
+        g_s = align_samples(&spec, &plan.supervised, g_s, family.domain());
+    }
+    match op {
+        Operation::Inverse => check_conditioning(&a_s, &g_s, &plan.supervised, k, cfg, &mut ctx)?,
+        Operation::Solve => check_condition_estimates(family, &plan.supervised, cfg, &mut ctx, false)?,
+        _ => {}
+    }
     ctx.report.exact_seconds = t.elapsed().as_secs_f64();
-    check_candidate_conditioning(family, &plan.candidates, cfg, &mut ctx)?;
+    if matches!(op, Operation::Inverse | Operation::Solve) {
+        check_condition_estimates(family, &plan.candidates, cfg, &mut ctx, true)?;
+    }
 
     let fit = match cfg.method {
-        Method::Pod => pod::fit(family, &plan, &g_s, cfg, &mut ctx)?,
+        Method::Pod => pod::fit(family, &spec, &plan, &g_s, cfg, &mut ctx)?,
         Method::Plain => plain::fit(family, &plan, &g_s, cfg, &mut ctx)?,
     };
     ctx.report.latent_dim = fit.latent_dim;
 
+    // One latent tensor per component: the columns of the joint C that belong to it.
+    let comps = spec.components();
+    let m = spec.output_len();
+    let mut latent = Vec::with_capacity(comps.len());
+    let mut off = 0;
+    for c in &comps {
+        let block: Vec<f64> = fit.latent.chunks(m).flat_map(|row| row[off..off + c.len()].to_vec()).collect();
+        latent.push(match cfg.dtype {
+            Dtype::F32 => Latent::F32(block.iter().map(|&v| v as f32).collect()),
+            Dtype::F64 => Latent::F64(block),
+        });
+        off += c.len();
+    }
     let mut model = NeuMatC {
         op,
+        spec: spec.clone(),
         domain: family.domain().clone(),
-        shapes,
+        shapes: comps.iter().map(|c| (c.rows, c.cols)).collect(),
         latent_dim: fit.latent_dim,
         mlp: fit.mlp.to(&candle_core::Device::Cpu, cfg.dtype.candle())?,
-        latent: vec![match cfg.dtype {
-            Dtype::F32 => Latent::F32(fit.latent.iter().map(|&v| v as f32).collect()),
-            Dtype::F64 => Latent::F64(fit.latent),
-        }],
+        latent,
         dtype: cfg.dtype,
         device,
         report: TrainReport::default(),
     };
 
     ctx.phase("validate")?;
-    validate(family, &model, &plan, cfg, &mut ctx)?;
+    validate(family, &spec, &model, &plan, cfg, &mut ctx)?;
     ctx.report.seconds = ctx.elapsed();
     ctx.progress.phase = "done";
     ctx.emit();
@@ -166,14 +190,64 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Exact inverses of the supervised matrices; a singular one is an error naming its parameter.
-pub(crate) fn exact_inverses(a: &MatrixBatch, params: &[f64], k: usize) -> Result<Vec<f64>> {
-    let n = a.rows;
-    let mut g = vec![0.0; a.data.len()];
-    g.par_chunks_mut(n * n).enumerate().try_for_each(|(i, out)| {
-        inverse_matrix(a.matrix(i), n, out, Par::Seq).map_err(|_| Error::Singular { op: "inverse", p: params[i * k..(i + 1) * k].to_vec() })
-    })?;
-    Ok(g)
+/// Exact joint results (components concatenated) of a batch of matrices, in parallel; a failing matrix
+/// (singular, not SPD, ...) is an error naming its parameter.
+pub(crate) fn exact_solutions(spec: &OpSpec, a: &MatrixBatch, params: &[f64], k: usize) -> Result<Vec<f64>> {
+    let parts: Vec<Vec<f64>> =
+        (0..a.batch).into_par_iter().map(|i| spec.exact(a.matrix(i), &params[i * k..(i + 1) * k])).collect::<Result<_>>()?;
+    Ok(parts.concat())
+}
+
+/// Aligns exact results along `p` (signs and order of singular/eigen vectors): samples are visited in
+/// the order of a nearest-neighbour spanning tree of their (normalised) parameters, each aligned to its
+/// nearest already-aligned neighbour. In 1-D this is the sweep along sorted `p`.
+pub fn align_samples(spec: &OpSpec, params: &[f64], mut g: Vec<f64>, domain: &crate::Domain) -> Vec<f64> {
+    let k = domain.dim();
+    let m = spec.output_len();
+    let x = domain.normalize(params);
+    let count = x.len() / k;
+    if count < 2 {
+        return g;
+    }
+    let dist = |i: usize, j: usize| (0..k).map(|t| (x[i * k + t] - x[j * k + t]).powi(2)).sum::<f64>();
+    // Start at the smallest parameter (lexicographic), grow Prim's tree.
+    let start = (0..count)
+        .min_by(|&i, &j| x[i * k..(i + 1) * k].partial_cmp(&x[j * k..(j + 1) * k]).unwrap_or(std::cmp::Ordering::Equal))
+        .unwrap_or(0);
+    let mut done = vec![false; count];
+    let mut best: Vec<(f64, usize)> = (0..count).map(|j| (dist(start, j), start)).collect();
+    done[start] = true;
+    for _ in 1..count {
+        let Some(next) = (0..count).filter(|&j| !done[j]).min_by(|&a, &b| best[a].0.total_cmp(&best[b].0)) else { break };
+        let parent = best[next].1;
+        let (lo, hi) = g.split_at_mut(next.max(parent) * m);
+        if next > parent {
+            spec.align(&lo[parent * m..(parent + 1) * m], &mut hi[..m]);
+        } else {
+            let reference = hi[..m].to_vec();
+            spec.align(&reference, &mut lo[next * m..(next + 1) * m]);
+        }
+        done[next] = true;
+        for j in 0..count {
+            if !done[j] && dist(next, j) < best[j].0 {
+                best[j] = (dist(next, j), next);
+            }
+        }
+    }
+    g
+}
+
+/// Aligns new exact results `g_new` (at `added`) to their nearest existing samples.
+pub(crate) fn align_to(spec: &OpSpec, params: &[f64], g: &[f64], added: &[f64], mut g_new: Vec<f64>, domain: &crate::Domain) -> Vec<f64> {
+    if !spec.needs_alignment() || params.is_empty() {
+        return g_new;
+    }
+    let k = domain.dim();
+    let m = spec.output_len();
+    for (i, j) in general::nearest(&domain.normalize(added), &domain.normalize(params), k).into_iter().enumerate() {
+        spec.align(&g[j * m..(j + 1) * m], &mut g_new[i * m..(i + 1) * m]);
+    }
+    g_new
 }
 
 /// Condition numbers `‖A‖₂‖A⁻¹‖₂` of the supervised matrices: recorded, warned about, or refused.
@@ -200,52 +274,72 @@ pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: 
     Ok(())
 }
 
-/// Condition estimates between the samples, at the candidates (a uniform cover of the domain): the
-/// supervised samples alone can miss a near-singular stretch of the family. Recorded in
-/// `conditionCandidatesMax`; warned about above `warnCondition` (never refused: only exact solves refuse).
-fn check_candidate_conditioning(family: &Family, params: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
+/// Condition estimates of `A(p)` at `params` (LU-based). At the candidates (a uniform cover of the
+/// domain, `between = true`) they catch a near-singular stretch the samples miss: recorded in
+/// `conditionCandidatesMax` and warned about above `warnCondition`, never refused. At the samples
+/// (`between = false`, for `solve`, whose exact solves do not form the inverse) they are recorded in
+/// `conditionMin/Max` and refused above `maxCondition`.
+fn check_condition_estimates(family: &Family, params: &[f64], cfg: &TrainConfig, ctx: &mut Ctx, between: bool) -> Result<()> {
     let k = family.param_dim();
     let n = family.rows();
     let mut worst: Option<(f64, Vec<f64>)> = None;
+    let mut best = f64::INFINITY;
     for chunk in params.chunks(64 * k) {
         ctx.check_cancel()?;
         let a = family.at(chunk)?;
         let conds: Vec<f64> = (0..a.batch).into_par_iter().map(|i| crate::baseline::condition_estimate(a.matrix(i), n)).collect();
         for (i, c) in conds.into_iter().enumerate() {
-            if worst.as_ref().is_none_or(|(w, _)| c > *w) {
+            best = best.min(c);
+            if worst.as_ref().is_none_or(|(w, _)| c > *w || c.is_nan()) {
                 worst = Some((c, chunk[i * k..(i + 1) * k].to_vec()));
             }
         }
     }
-    if let Some((cmax, p)) = worst {
+    let Some((cmax, p)) = worst else { return Ok(()) };
+    let place = if between { "between the samples, at" } else { "at" };
+    if between {
         ctx.report.condition_candidates_max = Some(cmax);
-        if cmax > cfg.warn_condition {
-            ctx.warn(format!(
-                "A(p) is ill-conditioned between the samples, at p = {p:?} (condition ≈ {cmax:.2e}); \
-                 a learned inverse cannot be accurate near singular matrices, expect large errors there"
-            ));
+    } else {
+        ctx.report.condition_min = best;
+        ctx.report.condition_max = cmax;
+        if cmax.is_nan() || cmax > cfg.max_condition {
+            return Err(Error::IllConditioned { op: "solve", p, cond: cmax });
         }
+    }
+    if cmax > cfg.warn_condition {
+        ctx.warn(format!(
+            "A(p) is ill-conditioned {place} p = {p:?} (condition ≈ {cmax:.2e}); \
+             a learned inverse cannot be accurate near singular matrices, expect large errors there"
+        ));
     }
     Ok(())
 }
 
-/// Held-out `RelErr` of the finished model on the plan's validation points.
-fn validate(family: &Family, model: &NeuMatC, plan: &SamplePlan, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
-    let count = plan.validation.len() / family.param_dim();
+/// Held-out error (the operation's metric, [`OpSpec::rel_err`]) of the finished model on the plan's
+/// validation points, and the largest orthogonality defect of its orthonormal factors there.
+fn validate(family: &Family, spec: &OpSpec, model: &NeuMatC, plan: &SamplePlan, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
+    let k = family.param_dim();
+    let count = plan.validation.len() / k;
     ctx.report.held_out_count = count;
     if count == 0 {
         return Ok(());
     }
     let a = family.at(&plan.validation)?;
     let pred = model.predict(&plan.validation)?;
-    let errs = match &pred.components[0].data {
-        crate::ComponentData::F32(g) => metrics::inverse_residuals(&a, g)?,
-        crate::ComponentData::F64(g) => metrics::inverse_residuals(&a, g)?,
-    };
+    let joint = pred.joint_f64();
+    let m = spec.output_len();
+    let exact = if spec.op == Operation::Expm { Some(exact_solutions(spec, &a, &plan.validation, k)?) } else { None };
+    let errs: Vec<f64> = (0..count)
+        .into_par_iter()
+        .map(|i| spec.rel_err(a.matrix(i), &joint[i * m..(i + 1) * m], exact.as_ref().map(|e| &e[i * m..(i + 1) * m])))
+        .collect::<Result<_>>()?;
+    ctx.report.held_out_orthogonality = (0..count).filter_map(|i| spec.orthogonality_defect(&joint[i * m..(i + 1) * m])).reduce(f64::max);
     let mean = metrics::mean(&errs);
     ctx.report.held_out_rel_err = Some(mean);
     ctx.report.held_out_max = errs.iter().copied().reduce(f64::max);
-    if mean.is_nan() || mean > 10.0 * cfg.accuracy {
+    // `solve`'s metric is a norm ratio, the others are squared: compare like with like.
+    let squared = if spec.op == Operation::Solve { mean * mean } else { mean };
+    if squared.is_nan() || squared > 10.0 * cfg.accuracy {
         ctx.warn(format!(
             "held-out RelErr is {mean:.2e}, above the accuracy asked for ({:.0e}): do not trust this model at that level; \
              more supervised samples (sampling.supervised), more steps, or a better-conditioned family would help",

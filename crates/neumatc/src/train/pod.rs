@@ -21,10 +21,12 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use std::time::Instant;
 
+use super::general::General;
 use super::{Ctx, Fit, StructureLoss, TrainConfig};
 use crate::Result;
 use crate::family::Family;
 use crate::model::SineMlp;
+use crate::op::{OpSpec, Operation};
 use crate::sampling::{self, SamplePlan};
 
 /// The structure term at one point as a quadratic form in the basis coordinates `c`:
@@ -40,13 +42,13 @@ struct Gram {
 
 /// A [`Gram`] solved for a basis of size `d`: `‖Lᵀ(c − c*)‖² + floor` with `LLᵀ = Q`.
 #[derive(Debug, Clone)]
-struct Quad {
+pub(super) struct Quad {
     /// `Lᵀ`, `d × d` row-major.
-    lt: Vec<f64>,
+    pub lt: Vec<f64>,
     /// `c*`, the least-squares coefficients at this point.
-    target: Vec<f64>,
+    pub target: Vec<f64>,
     /// `min_c ‖A(q)(cC) − T‖²`: the smallest residual the basis allows here.
-    floor: f64,
+    pub floor: f64,
 }
 
 impl Gram {
@@ -55,29 +57,45 @@ impl Gram {
         let full = self.d;
         let q = Mat::<f64>::from_fn(d, d, |i, j| self.q[i * full + j]);
         let b = &self.b[..d];
-        let tr: f64 = (0..d).map(|i| q[(i, i)]).sum::<f64>() / d as f64;
-        let mut ridge = 0.0;
-        loop {
-            let mut qr = q.clone();
-            for i in 0..d {
-                qr[(i, i)] += ridge;
-            }
-            if let Ok(llt) = qr.llt(Side::Lower) {
-                let l = llt.L();
-                let mut x = Mat::<f64>::from_fn(d, 1, |i, _| b[i]);
-                llt.solve_in_place(x.as_mut());
-                let target: Vec<f64> = (0..d).map(|i| x[(i, 0)]).collect();
-                let floor = (self.tt - b.iter().zip(&target).map(|(u, v)| u * v).sum::<f64>()).max(0.0);
-                let lt = (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect();
-                return Quad { lt, target, floor };
-            }
-            ridge = if ridge == 0.0 { 1e-14 * tr.max(f64::MIN_POSITIVE) } else { ridge * 100.0 };
+        let (llt, _) = ridge_llt(&q, 1e-14);
+        let l = llt.L();
+        let mut x = Mat::<f64>::from_fn(d, 1, |i, _| b[i]);
+        llt.solve_in_place(x.as_mut());
+        let target: Vec<f64> = (0..d).map(|i| x[(i, 0)]).collect();
+        let floor = (self.tt - b.iter().zip(&target).map(|(u, v)| u * v).sum::<f64>()).max(0.0);
+        let lt = (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect();
+        Quad { lt, target, floor }
+    }
+}
+
+/// Cholesky factor of `q + ridge·I`, the ridge starting at `rel · mean diag(q)` (0 when `q` is already
+/// positive definite) and growing until the factorisation succeeds. Returns the factor and the ridge.
+pub(super) fn ridge_llt(q: &Mat<f64>, rel: f64) -> (faer::linalg::solvers::Llt<f64>, f64) {
+    let d = q.nrows();
+    let tr: f64 = (0..d).map(|i| q[(i, i)]).sum::<f64>() / d.max(1) as f64;
+    let mut ridge = 0.0;
+    loop {
+        let mut qr = q.clone();
+        for i in 0..d {
+            qr[(i, i)] += ridge;
         }
+        if let Ok(llt) = qr.llt(Side::Lower) {
+            return (llt, ridge);
+        }
+        ridge = if ridge == 0.0 { rel * tr.max(f64::MIN_POSITIVE) } else { ridge * 100.0 };
     }
 }
 
 impl Quad {
-    fn eval(&self, c: &[f64]) -> f64 {
+    /// The form `‖J(c − target)‖² + floor` of a Gauss–Newton model with normal matrix `JᵀJ` (`d × d`).
+    pub fn from_normal(jtj: &Mat<f64>, target: Vec<f64>, floor: f64) -> Self {
+        let d = jtj.nrows();
+        let (llt, _) = ridge_llt(jtj, 1e-14);
+        let l = llt.L();
+        Quad { lt: (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect(), target, floor }
+    }
+
+    pub fn eval(&self, c: &[f64]) -> f64 {
         let d = c.len();
         let diff: Vec<f64> = c.iter().zip(&self.target).map(|(a, b)| a - b).collect();
         let mut s = 0.0;
@@ -384,14 +402,15 @@ type PodBasis = (Vec<f64>, Vec<f64>, usize, Vec<f64>);
 fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<PodBasis> {
     let s = MatRef::from_column_major_slice(g, m, count);
     let svd = s.thin_svd().map_err(|_| crate::Error::NoConvergence { op: "pod basis (svd)", iters: 0 })?;
-    let sig: Vec<f64> = (0..count).map(|i| svd.S()[i]).collect();
+    let rank = m.min(count);
+    let sig: Vec<f64> = (0..rank).map(|i| svd.S()[i]).collect();
     let total: f64 = sig.iter().map(|v| v * v).sum();
     let tail_after = |d: usize| sig[d..].iter().map(|v| v * v).sum::<f64>() / total;
     let d = match cfg.latent_dim {
-        Some(d) => d.min(count),
-        None => (1..=count).find(|&d| tail_after(d) <= cfg.latent_tol).unwrap_or(count),
+        Some(d) => d.min(rank),
+        None => (1..=rank).find(|&d| tail_after(d) <= cfg.latent_tol).unwrap_or(rank),
     };
-    let d = d.min((0..count).filter(|&i| sig[i] > sig[0] * 1e-13).count().max(1));
+    let d = d.min((0..rank).filter(|&i| sig[i] > sig[0] * 1e-13).count().max(1));
     let u = svd.U();
     let mut latent = vec![0.0; d * m];
     for l in 0..d {
@@ -404,12 +423,99 @@ fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<Pod
     Ok((latent, coef, d, sig))
 }
 
-pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
+/// The structure terms of the run: the inverse's exact (sketched) Gram forms, or the Gauss–Newton forms
+/// of any other operation.
+enum Terms {
+    Inverse {
+        basis: Basis,
+        form: StructureLoss,
+        cand_quads: Vec<Quad>,
+    },
+    /// Gauss–Newton forms, started at the nearest supervised sample's coefficients (normalised
+    /// supervised parameters, their coefficients `ns × d`): the model's own prediction is a worse start
+    /// early in training, and LM from it can land on another branch (flipped signs) of the decomposition.
+    General {
+        general: General,
+        anchors: Vec<f64>,
+        coef: Vec<f64>,
+    },
+}
+
+impl Terms {
+    /// Failure scores `‖R(q)‖²` (relative-error units) of the current model at the candidates.
+    fn scores(&self, family: &Family, cand_params: &[f64], coefs: &[Vec<f64>]) -> Result<Vec<f64>> {
+        match self {
+            Terms::Inverse { basis, cand_quads, .. } => Ok(cand_quads.iter().zip(coefs).map(|(q, c)| q.eval(c) / basis.n as f64).collect()),
+            Terms::General { general, .. } => general.scores(family, cand_params, coefs),
+        }
+    }
+
+    /// Structure terms at new collocation points.
+    fn quads(&self, family: &Family, params: &[f64]) -> Result<Vec<Quad>> {
+        match self {
+            Terms::Inverse { basis, form, .. } => basis.quads(family, params, *form),
+            Terms::General { general, anchors, coef } => {
+                let d = general.d;
+                let k = family.param_dim();
+                let starts: Vec<Vec<f64>> = super::general::nearest(&family.domain().normalize(params), anchors, k)
+                    .into_iter()
+                    .map(|j| coef[j * d..(j + 1) * d].to_vec())
+                    .collect();
+                general.quads(family, params, &starts, d)
+            }
+        }
+    }
+
+    /// Drops the candidates that became collocation points.
+    fn retain_candidates(&mut self, keep: &[bool]) {
+        if let Terms::Inverse { cand_quads, .. } = self {
+            let mut it = keep.iter();
+            cand_quads.retain(|_| *it.next().expect("same length"));
+        }
+    }
+
+    fn into_latent(self) -> Vec<f64> {
+        match self {
+            Terms::Inverse { basis, .. } => basis.latent,
+            Terms::General { general, .. } => general.latent,
+        }
+    }
+}
+
+/// What the basis stage hands to the optimiser.
+struct Stage {
+    terms: Terms,
+    d: usize,
+    /// Supervised parameters (after basis refinement) and their coefficients (`ns × d`).
+    supervised: Vec<f64>,
+    coef: Vec<f64>,
+    /// Structure terms at the initial collocation points.
+    quads: Vec<Quad>,
+    cand_params: Vec<f64>,
+}
+
+/// Picks the smallest `d ≤ d_max` whose mean floor is at most `target` (floors fall as `d` grows, the
+/// bases being nested), by bisection; `d_max` when none is.
+fn smallest_d(d_max: usize, target: f64, mut floor_of: impl FnMut(usize) -> Result<f64>) -> Result<usize> {
+    if floor_of(d_max)? > target {
+        return Ok(d_max);
+    }
+    let (mut lo, mut hi) = (1, d_max);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if floor_of(mid)? <= target { hi = mid } else { lo = mid + 1 }
+    }
+    Ok(lo)
+}
+
+/// The inverse: POD basis of the supervised inverses, exact (sketched) Gram forms.
+fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Stage> {
     let (n, k) = (family.rows(), family.param_dim());
     let m = n * n;
+    let spec = OpSpec::new(Operation::Inverse, n, n, None, None)?;
     let mut supervised = plan.supervised.clone();
     let mut g_s = g_s.to_vec();
-    let collocation = plan.collocation.clone();
+    let collocation = &plan.collocation;
     let mut cand_params = plan.candidates.clone();
     let mut exact_budget = if cfg.latent_dim.is_some() { 0 } else { cfg.sampling.enrich };
 
@@ -422,59 +528,174 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
         let (latent, coef, d_max, sig) = pod_basis(&g_s, m, ns, cfg)?;
         ctx.phase("collocation")?;
         let basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed);
-        let grams = basis.grams(family, &collocation, cfg.structure_loss)?;
+        let grams = basis.grams(family, collocation, cfg.structure_loss)?;
         ctx.check_cancel()?;
         if exact_budget == 0 || cand_params.len() / k <= 1 {
             break (basis, grams, coef, d_max, sig, ns);
         }
         let floors: Vec<f64> =
             basis.grams(family, &cand_params, StructureLoss::Sketch)?.iter().map(|g| g.solve(d_max).floor / n as f64).collect();
-        let failing = floors.iter().filter(|&&f| f > 0.1 * cfg.accuracy).count();
-        if (failing as f64) < cfg.sampling.failure_tol * floors.len() as f64 {
-            break (basis, grams, coef, d_max, sig, ns);
+        match enrich(family, &spec, &floors, &mut cand_params, &mut exact_budget, cfg, ctx)? {
+            Some((added, g_new)) => {
+                supervised.extend_from_slice(&added);
+                g_s.extend_from_slice(&g_new);
+            }
+            None => break (basis, grams, coef, d_max, sig, ns),
         }
-        let mean_floor = floors.iter().sum::<f64>() / floors.len() as f64;
-        let mut order: Vec<usize> = (0..floors.len()).collect();
-        order.sort_by(|&a, &b| floors[b].total_cmp(&floors[a]));
-        order.truncate(cfg.sampling.add.max(1).min(exact_budget).min(failing));
-        let added: Vec<f64> = order.iter().flat_map(|&i| cand_params[i * k..(i + 1) * k].to_vec()).collect();
-        let t = Instant::now();
-        let a = family.at(&added)?;
-        let g_new = super::exact_inverses(&a, &added, k)?;
-        super::check_conditioning(&a, &g_new, &added, k, cfg, ctx)?;
-        ctx.report.exact_seconds += t.elapsed().as_secs_f64();
-        supervised.extend_from_slice(&added);
-        g_s.extend_from_slice(&g_new);
-        let mut keep = vec![true; floors.len()];
-        order.iter().for_each(|&i| keep[i] = false);
-        cand_params = cand_params.chunks(k).zip(&keep).filter(|(_, kp)| **kp).flat_map(|(p, _)| p.to_vec()).collect();
-        exact_budget -= order.len();
-        ctx.report.supervised_added += order.len();
-        ctx.progress.message = Some(format!(
-            "basis floor above accuracy at {failing} of {} candidates (mean {mean_floor:.2e}): {} more exact solves",
-            floors.len(),
-            order.len()
-        ));
-        ctx.emit();
-        ctx.progress.message = None;
     };
     let t = Instant::now();
     // The floors of the collocation forms say how well each leading sub-basis can satisfy A·G = I away
     // from the samples: the automatic d is the smallest one whose floor is a tenth of the accuracy asked.
-    let floor_of = |d: usize| grams.iter().map(|g| g.solve(d).floor).sum::<f64>() / grams.len().max(1) as f64 / n as f64;
+    let floor_of = |d: usize| Ok(grams.iter().map(|g| g.solve(d).floor).sum::<f64>() / grams.len().max(1) as f64 / n as f64);
     let d = match cfg.latent_dim {
         Some(_) => d_max,
         None if grams.is_empty() => d_max,
-        None => (1..=d_max).find(|&d| floor_of(d) <= 0.1 * cfg.accuracy).unwrap_or(d_max),
+        None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
     };
     basis.truncate(d);
     let quads: Vec<Quad> = grams.iter().map(|g| g.solve(d)).collect();
     ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
-    ctx.report.basis_floor = if quads.is_empty() { None } else { Some(floor_of(d)) };
+    ctx.report.basis_floor = if quads.is_empty() { None } else { Some(floor_of(d)?) };
     let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
-    let mut cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
+    let cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
+    Ok(Stage { terms: Terms::Inverse { basis, form: cfg.structure_loss, cand_quads }, d, supervised, coef, quads, cand_params })
+}
+
+/// Basis refinement step shared by both stages: when at least `failureTol` of the candidates have a
+/// basis floor above a tenth of the accuracy, solve exactly at the worst `add` of them (within the
+/// budget), drop them from the candidates and return them with their exact results.
+fn enrich(
+    family: &Family,
+    spec: &OpSpec,
+    floors: &[f64],
+    cand_params: &mut Vec<f64>,
+    budget: &mut usize,
+    cfg: &TrainConfig,
+    ctx: &mut Ctx,
+) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
+    let k = family.param_dim();
+    let failing = floors.iter().filter(|&&f| f > 0.1 * cfg.accuracy).count();
+    if (failing as f64) < cfg.sampling.failure_tol * floors.len() as f64 || failing == 0 {
+        return Ok(None);
+    }
+    let mean_floor = floors.iter().sum::<f64>() / floors.len() as f64;
+    let mut order: Vec<usize> = (0..floors.len()).collect();
+    order.sort_by(|&a, &b| floors[b].total_cmp(&floors[a]));
+    order.truncate(cfg.sampling.add.max(1).min(*budget).min(failing));
+    let added: Vec<f64> = order.iter().flat_map(|&i| cand_params[i * k..(i + 1) * k].to_vec()).collect();
+    let t = Instant::now();
+    let a = family.at(&added)?;
+    let g_new = super::exact_solutions(spec, &a, &added, k)?;
+    if spec.op == Operation::Inverse {
+        super::check_conditioning(&a, &g_new, &added, k, cfg, ctx)?;
+    }
+    ctx.report.exact_seconds += t.elapsed().as_secs_f64();
+    let mut keep = vec![true; floors.len()];
+    order.iter().for_each(|&i| keep[i] = false);
+    *cand_params = cand_params.chunks(k).zip(&keep).filter(|(_, kp)| **kp).flat_map(|(p, _)| p.to_vec()).collect();
+    *budget -= order.len();
+    ctx.report.supervised_added += order.len();
+    ctx.progress.message = Some(format!(
+        "basis floor above accuracy at {failing} of {} candidates (mean {mean_floor:.2e}): {} more exact solves",
+        floors.len(),
+        order.len()
+    ));
+    ctx.emit();
+    ctx.progress.message = None;
+    Ok(Some((added, g_new)))
+}
+
+/// Every other operation: POD basis of the joint (component-weighted) supervised results, Gauss–Newton
+/// forms of the operation's residual.
+fn general_stage(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Stage> {
+    let k = family.param_dim();
+    let m = spec.output_len();
+    let comps = spec.components();
+    let domain = family.domain();
+    let mut supervised = plan.supervised.clone();
+    let mut g_s = g_s.to_vec();
+    let collocation = &plan.collocation;
+    let mut cand_params = plan.candidates.clone();
+    let mut exact_budget = if cfg.latent_dim.is_some() { 0 } else { cfg.sampling.enrich };
+    let starts_for = |params: &[f64], supervised: &[f64], coef: &[f64], d: usize| -> Vec<Vec<f64>> {
+        super::general::nearest(&domain.normalize(params), &domain.normalize(supervised), k)
+            .into_iter()
+            .map(|j| coef[j * d..(j + 1) * d].to_vec())
+            .collect()
+    };
+    let (mut terms_g, coef, d_max, sig, ns, starts) = loop {
+        let ns = supervised.len() / k;
+        ctx.phase("basis")?;
+        // Each component weighted by 1/mean ‖G_i‖²: the data term then sums relative errors.
+        let mut weights = Vec::with_capacity(comps.len());
+        let mut off = 0;
+        for c in &comps {
+            let e: f64 = g_s.chunks(m).map(|g| g[off..off + c.len()].iter().map(|v| v * v).sum::<f64>()).sum::<f64>() / ns as f64;
+            weights.push(if e > 0.0 { 1.0 / e } else { 1.0 });
+            off += c.len();
+        }
+        let scale_of: Vec<f64> = comps.iter().zip(&weights).flat_map(|(c, w)| std::iter::repeat_n(w.sqrt(), c.len())).collect();
+        let weighted: Vec<f64> = g_s.chunks(m).flat_map(|g| g.iter().zip(&scale_of).map(|(v, s)| v * s).collect::<Vec<_>>()).collect();
+        let (latent_w, coef, d_max, sig) = pod_basis(&weighted, m, ns, cfg)?;
+        // Back to the components' own units, masked entries exactly zero.
+        let free: Vec<bool> = comps.iter().flat_map(|c| (0..c.len()).map(move |i| c.free(i / c.cols, i % c.cols))).collect();
+        let latent: Vec<f64> =
+            latent_w.chunks(m).flat_map(|row| row.iter().enumerate().map(|(i, v)| if free[i] { v / scale_of[i] } else { 0.0 })).collect();
+        let gscale = (g_s.iter().map(|v| v * v).sum::<f64>() / ns as f64).sqrt();
+        ctx.phase("collocation")?;
+        let terms_g = General::new(spec.clone(), latent, d_max, cfg.probes, cfg.seed, gscale);
+        let starts = starts_for(collocation, &supervised, &coef, d_max);
+        ctx.check_cancel()?;
+        if exact_budget == 0 || cand_params.len() / k <= 1 {
+            break (terms_g, coef, d_max, sig, ns, starts);
+        }
+        let cand_starts = starts_for(&cand_params, &supervised, &coef, d_max);
+        let floors: Vec<f64> = terms_g.quads(family, &cand_params, &cand_starts, d_max)?.iter().map(|q| q.floor).collect();
+        match enrich(family, spec, &floors, &mut cand_params, &mut exact_budget, cfg, ctx)? {
+            Some((added, g_new)) => {
+                let g_new = super::align_to(spec, &supervised, &g_s, &added, g_new, domain);
+                supervised.extend_from_slice(&added);
+                g_s.extend_from_slice(&g_new);
+            }
+            None => break (terms_g, coef, d_max, sig, ns, starts),
+        }
+    };
+    let t = Instant::now();
+    let cut = |d: usize| -> Vec<Vec<f64>> { starts.iter().map(|s| s[..d].to_vec()).collect() };
+    let tail = |d: usize| sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
+    let floor_of = |d: usize| -> Result<f64> {
+        ctx.check_cancel()?;
+        let q = terms_g.quads(family, collocation, &cut(d), d)?;
+        Ok(q.iter().map(|q| q.floor).sum::<f64>() / q.len().max(1) as f64)
+    };
+    let d = match cfg.latent_dim {
+        Some(_) => d_max,
+        // The commutator `AG − GA` vanishes on every polynomial in `A` (and at G = 0): its floor cannot
+        // tell how many basis functions expm needs, so the tail energy of the snapshots does.
+        None if spec.op == Operation::Expm => (1..=d_max).find(|&d| tail(d) <= 0.1 * cfg.accuracy).unwrap_or(d_max),
+        None if collocation.is_empty() => d_max,
+        None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
+    };
+    terms_g.truncate(d);
+    let quads = terms_g.quads(family, collocation, &cut(d), d)?;
+    ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
+    ctx.report.basis_floor = if quads.is_empty() { None } else { Some(quads.iter().map(|q| q.floor).sum::<f64>() / quads.len() as f64) };
+    let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
+    ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
+    let anchors = domain.normalize(&supervised);
+    Ok(Stage { terms: Terms::General { general: terms_g, anchors, coef: coef.clone() }, d, supervised, coef, quads, cand_params })
+}
+
+pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
+    let k = family.param_dim();
+    let Stage { mut terms, d, supervised, coef, quads, mut cand_params } = if spec.op == Operation::Inverse {
+        inverse_stage(family, plan, g_s, cfg, ctx)?
+    } else {
+        general_stage(family, spec, plan, g_s, cfg, ctx)?
+    };
     ctx.report.collocation_initial = quads.len();
+    let ns = supervised.len() / k;
 
     // Output normalisation from every target the fit sees: supervised coefficients and the collocation
     // points' least-squares coefficients.
@@ -490,7 +711,8 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let zs: Vec<f64> = (0..ns * d).map(|i| (coef[i] - mean[i % d]) / scale[i % d]).collect();
 
     let domain = family.domain();
-    let mut problem = Problem { cfg, k, d, mean, scale, xs: domain.normalize(&supervised), zs, xc: domain.normalize(&collocation), quads };
+    let mut problem =
+        Problem { cfg, k, d, mean, scale, xs: domain.normalize(&supervised), zs, xc: domain.normalize(&plan.collocation), quads };
     let mut batch = problem.batch()?;
 
     let mut widths = vec![k];
@@ -508,17 +730,18 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
 
     ctx.phase("optimize")?;
     let t = Instant::now();
-    let score = |problem: &Problem, vars: &[(Var, Var)], cand_params: &[f64], cand_quads: &[Quad]| -> Result<Vec<f64>> {
-        if cand_quads.is_empty() {
+    // Failure scores of the current model at the candidates.
+    let score = |problem: &Problem, terms: &Terms, vars: &[(Var, Var)], cand_params: &[f64]| -> Result<Vec<f64>> {
+        if cand_params.is_empty() {
             return Ok(Vec::new());
         }
         let c = problem.coefficients(&layers(vars), &domain.normalize(cand_params))?;
-        Ok(cand_quads.iter().zip(&c).map(|(q, c)| q.eval(c) / n as f64).collect())
+        terms.scores(family, cand_params, &c)
     };
     let mut step = 0;
     while step < cfg.steps {
-        if step % cfg.sampling.add_every == 0 && !cand_quads.is_empty() {
-            let scores = score(&problem, &vars, &cand_params, &cand_quads)?;
+        if step % cfg.sampling.add_every == 0 && !cand_params.is_empty() {
+            let scores = score(&problem, &terms, &vars, &cand_params)?;
             let r = sampling::refine(&scores, &cfg.sampling, &mut rng);
             ctx.progress.failure_prob = Some(r.failure_prob);
             if r.converged {
@@ -529,14 +752,13 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
             for &i in &r.add {
                 added.extend_from_slice(&cand_params[i * k..(i + 1) * k]);
             }
-            let new_quads = basis.quads(family, &added, cfg.structure_loss)?;
+            let new_quads = terms.quads(family, &added)?;
             problem.quads.extend(new_quads);
             problem.xc.extend(domain.normalize(&added));
-            let mut keep: Vec<bool> = vec![true; cand_quads.len()];
+            let mut keep: Vec<bool> = vec![true; cand_params.len() / k];
             r.add.iter().for_each(|&i| keep[i] = false);
             cand_params = cand_params.chunks(k).zip(&keep).filter(|(_, kp)| **kp).flat_map(|(p, _)| p.iter().copied()).collect();
-            let mut it = keep.iter();
-            cand_quads.retain(|_| *it.next().expect("same length"));
+            terms.retain_candidates(&keep);
             ctx.report.collocation_added += r.add.len();
             batch = problem.batch()?;
             ctx.progress.collocation = batch.nc;
@@ -556,7 +778,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     }
     problem.solve_last_layer(&vars, &batch)?;
     let (loss, data, structure) = problem.loss(&layers(&vars), &batch)?;
-    let scores = score(&problem, &vars, &cand_params, &cand_quads)?;
+    let scores = score(&problem, &terms, &vars, &cand_params)?;
     if !scores.is_empty() {
         ctx.report.failure_prob = Some(sampling::refine(&scores, &cfg.sampling, &mut rng).failure_prob);
     }
@@ -578,7 +800,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
         omega: cfg.omega,
         activation: cfg.activation,
     };
-    Ok(Fit { mlp, latent: basis.latent, latent_dim: d })
+    Ok(Fit { mlp, latent: terms.into_latent(), latent_dim: d })
 }
 
 #[cfg(test)]

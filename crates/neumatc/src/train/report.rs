@@ -75,6 +75,10 @@ pub struct TrainReport {
     pub held_out_max: Option<f64>,
     /// Number of held-out parameters.
     pub held_out_count: usize,
+    /// Largest held-out orthogonality defect `‖XᵀX − I‖_F/√r` of the orthonormal factors (svd, qr, eigh).
+    pub held_out_orthogonality: Option<f64>,
+    /// The learned operation (`inverse`, `svd`, ...).
+    pub operation: String,
     /// Smallest 2-norm condition number of `A(p)` over the supervised samples.
     pub condition_min: f64,
     /// Largest 2-norm condition number of `A(p)` over the supervised samples.
