@@ -45,7 +45,57 @@ describe('neumatc demo (built CLI)', () => {
     expect(r.stdout).toMatch(/condition number/)
   })
 
+  it('--op svd on the default family: the low-rank variant, truncated to its inner rank, says why', () => {
+    const r = run('demo', '--op', 'svd', '--n', '12', '--rank', '3', '--test', '8', '--runs', '2', '--steps', '300', '--json')
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.operation).toBe('svd')
+    expect(out.family).toMatchObject({ kind: 'synthetic', n: 12, rank: 3, eps: 1e-3, scale: 1, rows: 12, cols: 12 })
+    expect(out.svdRank).toBe(3)
+    expect(out.notes.join(' ')).toMatch(/low-rank synthetic variant.*degenerate/)
+    const [neumatc, exact] = out.results
+    expect(neumatc.method).toMatch(/NeuMatC/)
+    expect(exact.method).toMatch(/SVD/)
+    for (const m of out.results) {
+      expect(m.msPerMatrixAt1).toBeGreaterThan(0)
+      expect(m.msPerMatrixAtN).toBeGreaterThan(0)
+    }
+    // The exact truncated SVD scores the tail energy of the eps*I term; 300 steps get the model to ≈3e-3.
+    expect(exact.relErr).toBeLessThan(1e-6)
+    expect(neumatc.relErr).toBeGreaterThanOrEqual(exact.relErr)
+    expect(neumatc.relErr).toBeLessThan(0.1)
+    expect(out.orthogonality.exact).toBeLessThan(1e-12)
+    expect(out.training.report.operation).toBe('svd')
+    expect(out.training.heldOutRelErr).toBeGreaterThan(0)
+    expect(out.conditionNumber).toBeNull()
+  })
+
+  it('--op qr prints its table and error', () => {
+    const r = run('demo', '--op', 'qr', '--n', '8', '--rank', '2', '--test', '5', '--runs', '2', '--steps', '300', '--quiet')
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/method\s+ms\/matrix @1\s+ms\/matrix @5\s+RelErr_qr/)
+    expect(r.stdout).toMatch(/NeuMatC/)
+    expect(r.stdout).toMatch(/QR \(exact, f64\)/)
+    expect(r.stdout).toMatch(/operation: qr on the synthetic family/)
+    expect(r.stdout).toMatch(/orthogonality defect/)
+    expect(r.stdout).toMatch(/speed-up vs QR/)
+    const err = Number(/NeuMatC \(f32\)\s+\S+\s+\S+\s+(\S+)/.exec(r.stdout)?.[1])
+    expect(err).toBeLessThan(1e-3)
+  })
+
+  it('--op cholesky picks the SPD family by itself and says so', () => {
+    const r = run('demo', '--op', 'cholesky', '--n', '6', '--test', '4', '--runs', '2', '--steps', '50', '--json')
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.family).toMatchObject({ kind: 'spdFourier', n: 6, paramDim: 2 })
+    expect(out.notes.join(' ')).toMatch(/spdFourier/)
+    expect(out.results[1].method).toMatch(/Cholesky/)
+    expect(out.results[1].relErr).toBeLessThan(1e-28)
+  })
+
   it('exits 1 on user errors', () => {
+    expect(run('demo', '--op', 'lu').status).toBe(1)
+    expect(run('demo', '--family', 'hilbert').status).toBe(1)
     const bad = run('demo', '--n', 'abc')
     expect(bad.status).toBe(1)
     const engine = run('demo', '--n', '4', '--rank', '8', '--json')

@@ -2,20 +2,39 @@
 /**
  * The `neumatc` command line: a thin layer over the public API.
  *
- * `neumatc demo` trains a model of `A(p)⁻¹` on the paper's synthetic family, then compares it
- * with the exact LU inverse on held-out parameters (time per matrix and RelErr_inv).
+ * `neumatc demo` trains a model of an operation (`A(p)⁻¹` by default; `--op` picks any of
+ * {@link OPERATIONS}) on one of the built-in families, then compares it with the exact solver on
+ * held-out parameters (time per matrix and the paper's RelErr).
  *
  * Exit codes: 0 ok, 1 user error or `NeuMatCError`, 2 internal error.
  *
  * @module
  */
 import * as os from 'node:os'
-import { Command, InvalidArgumentError, CommanderError } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { SingleBar, Presets } from 'cli-progress'
-import { Family, NeuMatC, NeuMatCError, baselines, metrics, type MatrixBatch, type Progress } from './index.js'
+import {
+  Family,
+  NeuMatC,
+  NeuMatCError,
+  OPERATIONS,
+  baselines,
+  metrics,
+  type Components,
+  type MatrixBatch,
+  type Operation,
+  type Progress,
+  type TrainOptions,
+} from './index.js'
+
+/** The built-in families `demo` can train on. */
+const FAMILIES = ['synthetic', 'spdFourier', 'controlledRank'] as const
+type FamilyKind = (typeof FAMILIES)[number]
 
 /** Options of `neumatc demo`. */
 interface DemoOptions {
+  op: Operation
+  family?: FamilyKind
   n: number
   rank: number
   eps?: number
@@ -25,6 +44,19 @@ interface DemoOptions {
   runs: number
   json: boolean
   quiet: boolean
+}
+
+/** The family, training options and notes `demo` settles on for an operation. */
+interface Setup {
+  fam: Family
+  kind: FamilyKind
+  /** The options the family was built with (for the JSON output). */
+  familyOptions: Record<string, number | undefined>
+  /** `rank` (svd) and `rhs` (solve). */
+  train: Pick<TrainOptions, 'rank' | 'rhs'>
+  rhs?: Float64Array
+  /** Why the family or the SVD rank differ from what the user might expect. */
+  notes: string[]
 }
 
 /** One row of the results table. */
@@ -71,6 +103,77 @@ function heldOutParams(fam: Family, count: number, seed: number): Float64Array {
   return out
 }
 
+/**
+ * Picks the family and the operation's settings. Cholesky and eigh need symmetric (positive
+ * definite) matrices, so they default to `spdFourier`. On the synthetic and controlled-rank
+ * families the SVD is truncated to the family's inner rank: the thin SVD of `A(p) B(p)ᵀ + εI` is
+ * not learnable (the `n − r` singular values equal to `ε` form a degenerate cluster whose vectors
+ * are not continuous in `p`), and a controlled-rank matrix has `n − r` zero singular values.
+ */
+function setup(opts: DemoOptions, rankGiven: boolean): Setup {
+  const notes: string[] = []
+  const op = opts.op
+  let kind = opts.family
+  if (kind === undefined) {
+    kind = op === 'cholesky' || op === 'eigh' ? 'spdFourier' : 'synthetic'
+    if (kind === 'spdFourier') {
+      notes.push(`${op} needs symmetric positive definite A(p): using the spdFourier family (choose another with --family)`)
+    }
+  }
+  const train: Setup['train'] = {}
+  let familyOptions: Record<string, number | undefined>
+  let fam: Family
+  if (kind === 'synthetic') {
+    familyOptions = { n: opts.n, rank: opts.rank, eps: opts.eps, seed: opts.seed }
+    if (op === 'svd') {
+      train.rank = opts.rank
+      if (opts.eps === undefined) {
+        familyOptions = { ...familyOptions, eps: 1e-3, scale: 1 }
+        notes.push(
+          `svd: using the low-rank synthetic variant (scale 1, eps 1e-3) and the rank-${opts.rank} SVD` +
+            (rankGiven ? '' : ' (the family\'s inner rank)') +
+            ': the thin SVD of the default family is not learnable, its eps*I term leaves a degenerate cluster of singular values',
+        )
+      } else {
+        notes.push(`svd: truncated to the family's inner rank ${opts.rank} (the eps*I term leaves a degenerate singular cluster)`)
+      }
+    }
+    fam = Family.synthetic(familyOptions)
+  } else if (kind === 'spdFourier') {
+    familyOptions = { n: opts.n, eps: opts.eps, seed: opts.seed }
+    if (op === 'svd' && rankGiven) train.rank = opts.rank
+    fam = Family.spdFourier(familyOptions)
+  } else {
+    if (opts.eps !== undefined) throw new RangeError('--eps does not apply to the controlledRank family')
+    familyOptions = { rows: opts.n, cols: opts.n, rank: opts.rank, seed: opts.seed }
+    if (op === 'svd') {
+      train.rank = opts.rank
+      notes.push(`svd: truncated to the family's rank ${opts.rank} (its other singular values are zero)`)
+    }
+    fam = Family.controlledRank(familyOptions)
+  }
+  let rhs: Float64Array | undefined
+  if (op === 'solve') {
+    // A fixed right-hand side, reproducible from the seed.
+    const next = rng(opts.seed + 0xb)
+    rhs = Float64Array.from({ length: fam.rows }, () => 2 * next() - 1)
+    train.rhs = rhs
+    notes.push(`solve: b is a fixed random vector (uniform in [-1, 1], seed ${opts.seed})`)
+  }
+  return { fam, kind, familyOptions, train, rhs, notes }
+}
+
+/** The exact solver of each operation, as `demo` times it, and the name it prints. */
+const EXACT: { [Op in Operation]: { name: string; short: string; run: (A: MatrixBatch<Float64Array>, s: Setup, rank?: number) => Components<Op, Float64Array> } } = {
+  inverse: { name: 'LU (exact, f64)', short: 'LU', run: (A) => ({ inverse: baselines.inverseSync(A) }) },
+  solve: { name: 'LU solve (exact, f64)', short: 'LU solve', run: (A, s) => ({ x: baselines.solveSync(A, s.rhs as Float64Array) }) },
+  svd: { name: 'SVD (exact, f64)', short: 'SVD', run: (A, _s, rank) => baselines.svdSync(A, { rank }) },
+  qr: { name: 'QR (exact, f64)', short: 'QR', run: (A) => baselines.qrSync(A) },
+  cholesky: { name: 'Cholesky (exact, f64)', short: 'Cholesky', run: (A) => ({ L: baselines.choleskySync(A) }) },
+  eigh: { name: 'eigh (exact, f64)', short: 'eigh', run: (A) => baselines.eighSync(A) },
+  expm: { name: 'expm (Padé, f64)', short: 'expm', run: (A) => ({ expm: baselines.expmSync(A) }) },
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
@@ -115,12 +218,20 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 
-async function demo(opts: DemoOptions): Promise<void> {
+async function demo(opts: DemoOptions, rankGiven: boolean): Promise<void> {
   const log = (msg: string) => {
     if (!opts.quiet && !opts.json) process.stderr.write(`${msg}\n`)
   }
-  const fam = Family.synthetic({ n: opts.n, rank: opts.rank, eps: opts.eps, seed: opts.seed })
-  log(`family: synthetic n=${fam.rows} rank=${opts.rank} seed=${opts.seed}, p in [${fam.domain.lo}, ${fam.domain.hi}]`)
+  const op = opts.op
+  const s = setup(opts, rankGiven)
+  const fam = s.fam
+  const settings = Object.entries(s.familyOptions)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
+  const box = fam.domain.lo.map((lo, j) => `[${lo}, ${fam.domain.hi[j]}]`).join(' × ')
+  log(`family: ${s.kind} ${settings}, p in ${box}`)
+  for (const note of s.notes) log(`note: ${note}`)
 
   const controller = new AbortController()
   let interrupts = 0
@@ -160,10 +271,10 @@ async function demo(opts: DemoOptions): Promise<void> {
     }
   }
 
-  let model: NeuMatC<'inverse'>
+  let model: NeuMatC
   const t0 = performance.now()
   try {
-    model = await NeuMatC.train(fam, 'inverse', { seed: opts.seed, steps: opts.steps, onProgress, signal: controller.signal })
+    model = await NeuMatC.train(fam, op, { ...s.train, seed: opts.seed, steps: opts.steps, onProgress, signal: controller.signal })
   } finally {
     if (barStarted) bar.stop()
     process.off('SIGINT', onSigint)
@@ -179,49 +290,84 @@ async function demo(opts: DemoOptions): Promise<void> {
   const k = fam.paramDim
   const runs = opts.runs
 
-  const predAll = model.predictSync(P).inverse
-  const luAll = baselines.inverseSync(A)
-  const neumatcRel = metrics.relErrInverse(A, predAll)
-  const luRel = metrics.relErrInverse(A, luAll)
+  const exact = EXACT[op]
+  const svdRank = op === 'svd' ? model.spec.rank : undefined
+  const runExact = (M: MatrixBatch<Float64Array>) => exact.run(M, s, svdRank) as Components<Operation, Float64Array>
+  const predAll = model.predictSync(P)
+  const exactAll = runExact(A)
+  const errOptions = { rhs: s.rhs, exact: op === 'expm' ? (exactAll as Components<'expm', Float64Array>).expm : undefined }
+  const neumatcRel = metrics.relErr(op, A, predAll, errOptions)
+  const exactRel = metrics.relErr(op, A, exactAll, errOptions)
+  const orthogonal = op === 'svd' || op === 'qr' || op === 'eigh'
+  const orthogonality = orthogonal
+    ? {
+        neumatc: metrics.orthogonalityDefect(op, predAll as Components<typeof op>),
+        exact: metrics.orthogonalityDefect(op, exactAll as Components<typeof op>),
+      }
+    : undefined
 
   const singles = Array.from({ length: N }, (_, i) => P.subarray(i * k, (i + 1) * k))
   const singleA = Array.from({ length: N }, (_, i) => sliceBatch(A, i))
   const neumatc1 = await timeMs((r) => model.predictSync(singles[r % N]), Math.max(runs, 3) * 3)
   const neumatcN = (await timeMs(() => model.predictSync(P), runs)) / N
-  const lu1 = await timeMs((r) => baselines.inverseSync(singleA[r % N]), Math.max(runs, 3) * 3)
-  const luN = (await timeMs(() => baselines.inverseSync(A), runs)) / N
+  const exact1 = await timeMs((r) => runExact(singleA[r % N]), Math.max(runs, 3) * 3)
+  const exactN = (await timeMs(() => runExact(A), runs)) / N
 
   const results: MethodResult[] = [
     { method: `NeuMatC (${model.dtype})`, msPerMatrixAt1: neumatc1, msPerMatrixAtN: neumatcN, relErr: neumatcRel },
-    { method: 'LU (exact, f64)', msPerMatrixAt1: lu1, msPerMatrixAtN: luN, relErr: luRel },
+    { method: exact.name, msPerMatrixAt1: exact1, msPerMatrixAtN: exactN, relErr: exactRel },
   ]
-  const speedup = { at1: lu1 / neumatc1, atN: luN / neumatcN }
+  const speedup = { at1: exact1 / neumatc1, atN: exactN / neumatcN }
   const cond: [number, number] = [report.conditionMin, report.conditionMax]
   const latentDim = model.latentDim
   const steps = report.steps
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()}-${os.arch()}`, node: process.version }
 
   if (opts.json) {
+    const familyOut =
+      s.kind === 'synthetic'
+        ? { kind: s.kind, n: fam.rows, rank: opts.rank, eps: s.familyOptions.eps ?? null, seed: opts.seed, ...(s.familyOptions.scale === undefined ? {} : { scale: s.familyOptions.scale }) }
+        : { kind: s.kind, ...s.familyOptions, n: fam.rows }
     const out = {
-      family: { kind: 'synthetic', n: fam.rows, rank: opts.rank, eps: opts.eps ?? null, seed: opts.seed, paramDim: k, domain: fam.domain },
+      operation: op,
+      family: { ...familyOut, rows: fam.rows, cols: fam.cols, paramDim: k, domain: fam.domain },
+      ...(svdRank === undefined ? {} : { svdRank }),
+      notes: s.notes,
       test: N,
       runs,
-      training: { seconds: trainSeconds, steps, latentDim, heldOutRelErr: report.heldOutRelErr, report },
+      training: {
+        seconds: trainSeconds,
+        steps,
+        latentDim,
+        heldOutRelErr: report.heldOutRelErr,
+        heldOutOrthogonality: report.heldOutOrthogonality ?? null,
+        report,
+      },
       results,
+      ...(orthogonality ? { orthogonality } : {}),
       speedup,
-      conditionNumber: { min: cond[0], max: cond[1] },
+      // Measured by the training for inverse and solve only.
+      conditionNumber: cond[1] > 0 ? { min: cond[0], max: cond[1] } : null,
       machine,
     }
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
     return
   }
+  const metric = `RelErr_${op === 'inverse' ? 'inv' : op}`
   const rows = results.map((r) => [r.method, fmt(r.msPerMatrixAt1, 4), fmt(r.msPerMatrixAtN, 4), fmt(r.relErr)])
+  const orthLine = orthogonality
+    ? `orthogonality defect ‖XᵀX − I‖_F/√r (largest): NeuMatC ${fmt(orthogonality.neumatc)}, exact ${fmt(orthogonality.exact)}, ` +
+      `validation ${fmt(report.heldOutOrthogonality ?? undefined)}\n`
+    : ''
   process.stdout.write(
-    `\n${table(['method', 'ms/matrix @1', `ms/matrix @${N}`, 'RelErr_inv'], rows)}\n\n` +
+    `\n${table(['method', 'ms/matrix @1', `ms/matrix @${N}`, metric], rows)}\n\n` +
+      (op === 'inverse' ? '' : `operation: ${op}${svdRank === undefined ? '' : ` (rank ${svdRank})`} on the ${s.kind} family\n`) +
+      s.notes.map((note) => `note: ${note}\n`).join('') +
       `training: ${fmt(trainSeconds, 2)} s, ${steps} steps, latent dim ${latentDim}, ` +
-      `validation RelErr ${fmt(report.heldOutRelErr ?? undefined)} (${report.heldOutCount} points)\n` +
-      `speed-up vs LU: ${fmt(speedup.at1, 2)}× @1, ${fmt(speedup.atN, 2)}× @${N}\n` +
-      `condition number of A(p) over the supervised samples: ${fmt(cond[0])} … ${fmt(cond[1])}\n` +
+      `validation ${metric === 'RelErr_inv' ? 'RelErr' : metric} ${fmt(report.heldOutRelErr ?? undefined)} (${report.heldOutCount} points)\n` +
+      orthLine +
+      `speed-up vs ${exact.short}: ${fmt(speedup.at1, 2)}× @1, ${fmt(speedup.atN, 2)}× @${N}\n` +
+      (cond[1] > 0 ? `condition number of A(p) over the supervised samples: ${fmt(cond[0])} … ${fmt(cond[1])}\n` : '') +
       `machine: ${machine.cpus} × ${machine.cpu}, ${machine.platform}, Node ${machine.node}\n`,
   )
 }
@@ -232,17 +378,26 @@ export function program(): Command {
   cmd.name('neumatc').description('Fast parametric matrix operations, learned NeuMatC-style').exitOverride()
   cmd
     .command('demo')
-    .description('train A(p)^-1 on the synthetic family and compare with LU on held-out parameters')
+    .description('train an operation (default A(p)^-1) on a family and compare with the exact solver on held-out parameters')
+    .addOption(new Option('--op <name>', 'operation to learn').choices(OPERATIONS).default('inverse'))
+    .addOption(
+      new Option('--family <kind>', 'matrix family (default: synthetic; spdFourier for cholesky and eigh)').choices(FAMILIES),
+    )
     .option('--n <n>', 'matrix order', intArg(1), 256)
-    .option('--rank <r>', 'rank of the low-rank part', intArg(1), 20)
-    .option('--eps <eps>', 'shift eps of the eps*I term (default: the engine default)', floatArg)
+    .option(
+      '--rank <r>',
+      'rank of the low-rank part (synthetic, controlledRank); with --op svd also the SVD rank (on spdFourier only when given: thin SVD otherwise)',
+      intArg(1),
+      20,
+    )
+    .option('--eps <eps>', 'shift eps of the eps*I term, synthetic and spdFourier (default: the engine default)', floatArg)
     .option('--seed <seed>', 'seed of the family, the training and the held-out parameters', intArg(0), 7)
     .option('--test <count>', 'held-out parameters', intArg(1), 100)
     .option('--steps <steps>', 'optimiser steps (default: the engine default)', intArg(1))
     .option('--runs <runs>', 'timed runs per measurement (median after warm-up)', intArg(1), 7)
     .option('--json', 'print one JSON object instead of a table', false)
     .option('--quiet', 'no progress output', false)
-    .action(async (o: DemoOptions) => demo(o))
+    .action(async (o: DemoOptions, command: Command) => demo(o, command.getOptionValueSource('rank') === 'cli'))
   return cmd
 }
 

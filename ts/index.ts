@@ -20,6 +20,8 @@ export type { ControlledRankOptions, SpdFourierOptions } from './families.js'
 export { NeuMatC, OPERATIONS } from './model.js'
 export type {
   ComponentNames,
+  Components,
+  OpSpec,
   Operation,
   Prediction,
   Progress,
@@ -44,7 +46,20 @@ export {
   SingularMatrixError,
 } from './errors.js'
 export type { ErrorCode, NeuMatCErrorOptions } from './errors.js'
-/** Exact pointwise baselines (LU inverse, ...). */
+export { Coi } from './baselines.js'
+export type {
+  CoiOptions,
+  EighResult,
+  NewtonSchulzOptions,
+  NewtonSchulzResult,
+  QrResult,
+  RsvdOptions,
+  SvdOptions,
+  SvdResult,
+  ZnnOptions,
+} from './baselines.js'
+export type { RelErrOptions } from './metrics.js'
+/** The baselines: exact pointwise (LU inverse, solve, SVD, QR, Cholesky, eigh, expm), randomized SVDs, NNI, COI, ZNNI. */
 export * as baselines from './baselines.js'
-/** The paper's error metrics. */
+/** The paper's error metrics for every operation. */
 export * as metrics from './metrics.js'

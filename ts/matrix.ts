@@ -116,3 +116,25 @@ export function checkParams(params: unknown, paramDim: number, name = 'params'):
   }
   return params.length / paramDim
 }
+
+/**
+ * A vector argument (a right-hand side) as a `Float64Array`: a `Float64Array` is used as is, an
+ * array of numbers is converted once. Every value must be finite.
+ * @internal
+ */
+export function toFloat64(v: unknown, name: string): Float64Array {
+  let out: Float64Array
+  if (v instanceof Float64Array) out = v
+  else if (Array.isArray(v)) {
+    out = new Float64Array(v.length)
+    v.forEach((x: unknown, i) => {
+      if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${typeof x}`)
+      out[i] = x
+    })
+  } else throw new TypeError(`${name} must be a Float64Array or an array of numbers`)
+  if (out.length === 0) throw new RangeError(`${name} must not be empty`)
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new RangeError(`${name}[${i}] is ${out[i]}; values must be finite`)
+  }
+  return out
+}

@@ -7,9 +7,9 @@
 import { CancelToken, type NativeComponent, type NativeModel, train as nativeTrain } from './native.js'
 import { CancelledError, awaitNative, callNative, fromNative } from './errors.js'
 import { Family, type Domain } from './families.js'
-import { type FloatArray, type MatrixBatch, checkParams } from './matrix.js'
+import { type FloatArray, type MatrixBatch, checkParams, toFloat64 } from './matrix.js'
 
-/** Operations a model can learn (the engine may not implement every one yet). */
+/** Operations a model can learn. */
 export const OPERATIONS = ['inverse', 'solve', 'svd', 'qr', 'cholesky', 'eigh', 'expm'] as const
 
 /** The name of an operation. */
@@ -17,22 +17,51 @@ export type Operation = (typeof OPERATIONS)[number]
 
 /** Result component names per operation (the same in Rust, TS, the CLI and files). */
 export interface ComponentNames {
+  /** `A(p)⁻¹`. */
   inverse: 'inverse'
+  /** `x(p) = A(p)⁻¹ b`. */
   solve: 'x'
+  /** `A(p) = U diag(S) Vᵀ`. */
   svd: 'U' | 'S' | 'V'
+  /** `A(p) = Q R`. */
   qr: 'Q' | 'R'
+  /** `A(p) = L Lᵀ`. */
   cholesky: 'L'
+  /** `A(p) = V diag(values) Vᵀ`, `V` = `vectors`. */
   eigh: 'values' | 'vectors'
+  /** `exp(A(p))`. */
   expm: 'expm'
 }
 
 /**
- * A prediction: one {@link MatrixBatch} per result component, e.g. `{ inverse }` for
- * `'inverse'` or `{ U, S, V }` for `'svd'`. Data is in the model's dtype (`Float32Array` for the
- * default f32 models).
+ * The result components of an operation, one {@link MatrixBatch} each, named as in
+ * {@link ComponentNames}: `{ inverse }`, `{ x }` (batch, n, 1), `{ U, S, V }` (U (batch, m, r), S
+ * (batch, r, 1) descending, V (batch, n, r)), `{ Q, R }`, `{ L }`, `{ values, vectors }` (values
+ * (batch, n, 1) ascending, eigenvectors as the columns of `vectors`) or `{ expm }`.
  */
-export type Prediction<Op extends Operation = Operation> = {
-  [K in ComponentNames[Op]]: MatrixBatch<FloatArray>
+export type Components<Op extends Operation, T extends FloatArray = FloatArray> = {
+  [K in ComponentNames[Op]]: MatrixBatch<T>
+}
+
+/**
+ * A prediction: one {@link MatrixBatch} per result component, e.g. `{ inverse }` for
+ * `'inverse'` or `{ U, S, V }` for `'svd'` (see {@link Components} for the shapes). Data is in the
+ * model's dtype (`Float32Array` for the default f32 models).
+ */
+export type Prediction<Op extends Operation = Operation> = Components<Op, FloatArray>
+
+/** What a model computes (`OpSpec` in Rust): the operation, the input shape and its settings. */
+export interface OpSpec {
+  /** The operation. */
+  op: Operation
+  /** Rows `m` of `A(p)`. */
+  rows: number
+  /** Columns `n` of `A(p)`. */
+  cols: number
+  /** Rank `r` of the SVD (`min(m, n)` for a thin SVD); 0 for the other operations. */
+  rank: number
+  /** The fixed right-hand side `b` of `'solve'` (absent for the other operations). */
+  rhs?: number[]
 }
 
 /** A training progress event (`Progress` in Rust). Sent at phase changes, refinements and at most every ~100 ms while optimising. */
@@ -79,8 +108,10 @@ export interface TrainReport {
   basisTail: number
   /** Mean smallest `‖A(q) G − I‖²_F / n` reachable in the span of the basis at the collocation points (the latent dimension's accuracy floor), if measured. */
   basisFloor: number | null
-  /** Number of supervised samples. */
+  /** Number of supervised samples (exact solves), including those added by basis refinement. */
   supervised: number
+  /** Exact solves added by basis refinement. */
+  supervisedAdded: number
   /** Collocation points at the start. */
   collocationInitial: number
   /** Collocation points at the end. */
@@ -97,16 +128,28 @@ export interface TrainReport {
   structureLoss: number
   /** Last failure probability over the candidates. */
   failureProb: number | null
-  /** Held-out RelErr (the paper's metric) over `heldOutCount` parameters never used in training. */
+  /**
+   * Held-out RelErr (the paper's metric for the operation, see the `metrics` module) over
+   * `heldOutCount` parameters never used in training.
+   */
   heldOutRelErr: number | null
   /** Largest per-point held-out error. */
   heldOutMax: number | null
   /** Number of held-out parameters. */
   heldOutCount: number
+  /**
+   * Largest held-out orthogonality defect `‖XᵀX − I‖_F / √r` of the orthonormal factors (`U` and `V`
+   * of `'svd'`, `Q` of `'qr'`, `vectors` of `'eigh'`); `null` for the other operations.
+   */
+  heldOutOrthogonality: number | null
+  /** The learned operation. */
+  operation: Operation
   /** Smallest 2-norm condition number of `A(p)` over the supervised samples. */
   conditionMin: number
   /** Largest 2-norm condition number of `A(p)` over the supervised samples. */
   conditionMax: number
+  /** Largest condition estimate of `A(p)` over the candidate parameters, if measured. */
+  conditionCandidatesMax: number | null
   /** `'cpu'`, `'cuda:N'`. */
   device: string
   /** `'f32'` or `'f64'`. */
@@ -177,6 +220,13 @@ export interface TrainOptions {
   maxCondition?: number
   /** Condition number above which training warns. */
   warnCondition?: number
+  /** Rank `r` of a truncated SVD (`'svd'` only; default: the thin SVD, `r = min(m, n)`). */
+  rank?: number
+  /**
+   * The fixed right-hand side `b` of `'solve'`, `n` finite values (`'solve'` only, and required
+   * there): the model learns `x(p) = A(p)⁻¹ b`.
+   */
+  rhs?: Float64Array | readonly number[]
   /** Called with progress events (throttled by the engine), on the JavaScript thread. */
   onProgress?: (event: Progress) => void
   /** Aborts the training; the promise then rejects with a {@link CancelledError}. */
@@ -185,9 +235,9 @@ export interface TrainOptions {
 
 const NUMBER_OPTIONS = [
   'latentDim', 'latentTol', 'accuracy', 'omega', 'lambda', 'steps', 'learningRate', 'finalLearningRate', 'seed', 'probes',
-  'validation', 'maxCondition', 'warnCondition',
+  'validation', 'maxCondition', 'warnCondition', 'rank',
 ] as const
-const INTEGER_OPTIONS = new Set(['latentDim', 'steps', 'seed', 'probes', 'validation'])
+const INTEGER_OPTIONS = new Set(['latentDim', 'steps', 'seed', 'probes', 'validation', 'rank'])
 const STRING_OPTIONS = ['activation', 'dtype', 'device', 'method', 'structureLoss'] as const
 const SAMPLING_NUMBERS = ['supervised', 'collocation', 'candidates', 'addEvery', 'add', 'residualTol', 'failureTol'] as const
 const SAMPLING_INTEGERS = new Set(['supervised', 'collocation', 'candidates', 'addEvery', 'add'])
@@ -218,7 +268,9 @@ function optionsJson(options: TrainOptions): string {
       throw new TypeError('sampling.strategy must be a string')
     }
   }
-  return JSON.stringify(rest)
+  // A typed array would serialise as an object; the engine reads a plain array.
+  const rhs = rest.rhs === undefined ? undefined : Array.from(toFloat64(rest.rhs, 'rhs'))
+  return JSON.stringify({ ...rest, rhs })
 }
 
 function checkOperation(op: unknown): asserts op is Operation {
@@ -228,9 +280,13 @@ function checkOperation(op: unknown): asserts op is Operation {
   }
 }
 
+function toBatch(c: NativeComponent): MatrixBatch<FloatArray> {
+  return { batch: c.batch, rows: c.rows, cols: c.cols, data: c.data }
+}
+
 function toPrediction<Op extends Operation>(components: NativeComponent[]): Prediction<Op> {
   const out: Record<string, MatrixBatch<FloatArray>> = {}
-  for (const c of components) out[c.name] = { batch: c.batch, rows: c.rows, cols: c.cols, data: c.data }
+  for (const c of components) out[c.name] = toBatch(c)
   return out as Prediction<Op>
 }
 
@@ -248,6 +304,7 @@ export class NeuMatC<Op extends Operation = Operation> {
   readonly native: NativeModel
   #report?: TrainReport
   #domain?: Domain
+  #spec?: OpSpec
 
   private constructor(native: NativeModel) {
     this.native = native
@@ -258,12 +315,23 @@ export class NeuMatC<Op extends Operation = Operation> {
    * stays free (progress events arrive as ordinary callbacks).
    *
    * @param family - the matrix family
-   * @param op - the operation to learn, e.g. `'inverse'`
-   * @param options - hyper-parameters (all optional), `onProgress` and `signal`
+   * @example
+   * ```ts
+   * const svd = await NeuMatC.train(fam, 'svd', { rank: 8, seed: 1 })
+   * const { U, S, V } = await svd.predict(Float64Array.of(0.4))
+   * const solve = await NeuMatC.train(fam, 'solve', { rhs: b, seed: 1 })   // x(p) = A(p)⁻¹ b
+   * ```
+   *
+   * @param op - the operation to learn: `'inverse'`, `'solve'` (needs `options.rhs`), `'svd'`
+   *   (optionally `options.rank`), `'qr'`, `'cholesky'` and `'eigh'` (symmetric positive definite /
+   *   symmetric families) or `'expm'`
+   * @param options - hyper-parameters (all optional), `rank`, `rhs`, `onProgress` and `signal`
    * @returns the trained model
    * @throws TypeError/RangeError for malformed arguments (thrown as a rejection)
    * @throws CancelledError when `signal` aborts (immediately for an already-aborted signal)
-   * @throws InvalidOptionError, DeviceUnavailableError, ... as reported by the engine
+   * @throws InvalidOptionError (e.g. `'solve'` without `rhs`, a `rank` above `min(m, n)`),
+   *   ShapeMismatchError (e.g. a non-square family for `'inverse'`), NotPositiveDefiniteError,
+   *   DeviceUnavailableError, ... as reported by the engine
    */
   static async train<Op extends Operation>(family: Family, op: Op, options: TrainOptions = {}): Promise<NeuMatC<Op>> {
     if (!(family instanceof Family)) throw new TypeError('train: family must be a Family')
@@ -305,6 +373,12 @@ export class NeuMatC<Op extends Operation = Operation> {
       settled = true
       signal?.removeEventListener('abort', abort)
     }
+  }
+
+  /** What the model computes: the operation, the shape of `A(p)`, the SVD rank, the right-hand side of `'solve'`. */
+  get spec(): OpSpec {
+    this.#spec ??= Object.freeze(JSON.parse(callNative(() => this.native.spec)) as OpSpec)
+    return this.#spec
   }
 
   /** The training report: seconds, steps, losses, held-out error, ... */
@@ -362,5 +436,36 @@ export class NeuMatC<Op extends Operation = Operation> {
   predictSync(params: Float64Array): Prediction<Op> {
     checkParams(params, this.paramDim)
     return toPrediction<Op>(callNative(() => this.native.predictSync(params)))
+  }
+
+  /**
+   * `Ĝ(p) b` for an `'inverse'` model without forming `Ĝ(p)`: the latent tensor is contracted
+   * with `b` once, then each parameter costs `O(d n)` instead of `O(d n²)`. Runs off the JavaScript
+   * thread; `params` and `b` are copied first.
+   *
+   * @example
+   * ```ts
+   * const x = await model.apply(Float64Array.of(0.3, 0.8), b)   // (2, n, 1): A(0.3)⁻¹b and A(0.8)⁻¹b
+   * ```
+   *
+   * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
+   * @param b - the right-hand side, `n` finite values shared by every parameter
+   * @returns `x = Ĝ(p) b` as a (batch, n, 1) {@link MatrixBatch} in the model's dtype
+   * @throws TypeError/RangeError for a malformed `params` or `b`
+   * @throws InvalidOptionError if the model did not learn `'inverse'`
+   * @throws ShapeMismatchError if `b` does not hold `n` values
+   * @throws OutOfDomainError for parameters outside the domain
+   */
+  async apply(params: Float64Array, b: Float64Array | readonly number[]): Promise<MatrixBatch<FloatArray>> {
+    checkParams(params, this.paramDim)
+    const rhs = toFloat64(b, 'b')
+    return toBatch(await awaitNative(() => this.native.apply(params, rhs)))
+  }
+
+  /** Like {@link NeuMatC.apply}, on the calling thread. */
+  applySync(params: Float64Array, b: Float64Array | readonly number[]): MatrixBatch<FloatArray> {
+    checkParams(params, this.paramDim)
+    const rhs = toFloat64(b, 'b')
+    return toBatch(callNative(() => this.native.applySync(params, rhs)))
   }
 }

@@ -21,6 +21,21 @@ export declare class CancelToken {
   get cancelled(): boolean
 }
 
+/**
+ * The paper's COI baseline: exact inverses precomputed at a Chebyshev–Lobatto grid of the family's
+ * domain, interpolated at new parameters.
+ */
+export declare class NativeCoi {
+  /** The interpolated inverses at a batch of parameters, on the JS thread. */
+  inverseSync(params: Float64Array): NativeMatrix
+  /** The interpolated inverses on the libuv pool; `params` is copied first. */
+  inverse(params: Float64Array): Promise<NativeMatrix>
+  /** Matrix order `n`. */
+  get n(): number
+  /** The interpolation nodes, `nodes^k` parameter vectors (row-major, the last dimension fastest). */
+  nodes(): Array<number>
+}
+
 /** A parametric matrix family `A(p)` held by the engine. */
 export declare class NativeFamily {
   /** The paper's synthetic family (§3.1). `json` is a `SyntheticConfig` (camelCase; defaults in Rust). */
@@ -62,6 +77,15 @@ export declare class NativeModel {
   predictSync(params: Float64Array): Array<NativeComponent>
   /** Predicts on the libuv pool; `params` is copied on the JS thread first. */
   predict(params: Float64Array): Promise<Array<NativeComponent>>
+  /**
+   * `Ĝ(p) b` of an inverse model for a batch of parameters without forming `Ĝ(p)` (`b`: `n` values),
+   * on the JS thread. Returns the component `x`, (batch, n, 1), in the model's dtype.
+   */
+  applySync(params: Float64Array, b: Float64Array): NativeComponent
+  /** `Ĝ(p) b` on the libuv pool; `params` and `b` are copied on the JS thread first. */
+  apply(params: Float64Array, b: Float64Array): Promise<NativeComponent>
+  /** What the model computes as JSON (`OpSpec`, camelCase: `op`, `rows`, `cols`, `rank`, `rhs`). */
+  get spec(): string
   /** The training report as JSON (`TrainReport`, camelCase). */
   get report(): string
   /** The operation's name (`inverse`, ...). */
@@ -78,11 +102,77 @@ export declare class NativeModel {
   domain(): NativeDomain
 }
 
+/** Cholesky factor on the libuv pool. */
+export declare function baselineCholesky(batch: number, rows: number, cols: number, data: Float64Array): Promise<NativeMatrix>
+
+/** Cholesky factor `L` of every (symmetric positive definite) matrix of the batch, on the JS thread. */
+export declare function baselineCholeskySync(batch: number, rows: number, cols: number, data: Float64Array): NativeMatrix
+
+/** Builds a COI baseline on the libuv pool. */
+export declare function baselineCoi(family: NativeFamily, optionsJson: string): Promise<NativeCoi>
+
+/** Builds a COI baseline for `family` (`optionsJson` is a `CoiConfig`), on the JS thread. */
+export declare function baselineCoiSync(family: NativeFamily, optionsJson: string): NativeCoi
+
+/** Continuous randomized SVD on the libuv pool. */
+export declare function baselineCrsvd(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): Promise<NativeSvd>
+
+/** Continuous randomized SVD: one test matrix shared by the batch; `optionsJson` is an `RsvdConfig`. On the JS thread. */
+export declare function baselineCrsvdSync(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): NativeSvd
+
+/** Symmetric eigendecomposition on the libuv pool. */
+export declare function baselineEigh(batch: number, rows: number, cols: number, data: Float64Array): Promise<NativeEigh>
+
+/** Symmetric eigendecomposition of every matrix of the batch, on the JS thread. */
+export declare function baselineEighSync(batch: number, rows: number, cols: number, data: Float64Array): NativeEigh
+
+/** Matrix exponential on the libuv pool. */
+export declare function baselineExpm(batch: number, rows: number, cols: number, data: Float64Array): Promise<NativeMatrix>
+
+/** Matrix exponential of every matrix of the batch, on the JS thread. */
+export declare function baselineExpmSync(batch: number, rows: number, cols: number, data: Float64Array): NativeMatrix
+
 /** Exact inverse (LU) on the libuv pool; `data` is copied on the JS thread first. */
 export declare function baselineInverse(batch: number, rows: number, cols: number, data: Float64Array): Promise<NativeMatrix>
 
 /** Exact inverse (LU) of every matrix in the batch, on the JS thread. */
 export declare function baselineInverseSync(batch: number, rows: number, cols: number, data: Float64Array): NativeMatrix
+
+/** Newton–Schulz inverse on the libuv pool. */
+export declare function baselineNewtonSchulz(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): Promise<NativeNewtonSchulz>
+
+/** Newton–Schulz inverse (the paper's NNI); `optionsJson` is an `NniConfig`. On the JS thread. */
+export declare function baselineNewtonSchulzSync(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): NativeNewtonSchulz
+
+/** Thin QR on the libuv pool. */
+export declare function baselineQr(batch: number, rows: number, cols: number, data: Float64Array): Promise<NativeQr>
+
+/** Thin QR (`diag(R) ≥ 0`) of every matrix of the batch, on the JS thread. */
+export declare function baselineQrSync(batch: number, rows: number, cols: number, data: Float64Array): NativeQr
+
+/** Randomized truncated SVD on the libuv pool. */
+export declare function baselineRsvd(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): Promise<NativeSvd>
+
+/** Randomized truncated SVD (HMT), one test matrix per matrix; `optionsJson` is an `RsvdConfig`. On the JS thread. */
+export declare function baselineRsvdSync(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): NativeSvd
+
+/** Solves `A x = b` on the libuv pool. */
+export declare function baselineSolve(batch: number, rows: number, cols: number, data: Float64Array, b: Float64Array): Promise<NativeMatrix>
+
+/** Solves `A x = b` for every matrix of the batch (`b`: `n` values shared, or `batch * n`), on the JS thread. */
+export declare function baselineSolveSync(batch: number, rows: number, cols: number, data: Float64Array, b: Float64Array): NativeMatrix
+
+/** Thin SVD (or truncated to `rank`) on the libuv pool. */
+export declare function baselineSvd(batch: number, rows: number, cols: number, data: Float64Array, rank?: number | undefined | null): Promise<NativeSvd>
+
+/** Thin SVD (or truncated to `rank`) of every matrix of the batch, on the JS thread. */
+export declare function baselineSvdSync(batch: number, rows: number, cols: number, data: Float64Array, rank?: number | undefined | null): NativeSvd
+
+/** ZNNI on the libuv pool; `params` is copied first. */
+export declare function baselineZnn(family: NativeFamily, params: Float64Array, optionsJson: string): Promise<NativeMatrix>
+
+/** The paper's ZNNI baseline along an ascending grid of parameters (`optionsJson` is a `ZnnConfig`), on the JS thread. */
+export declare function baselineZnnSync(family: NativeFamily, params: Float64Array, optionsJson: string): NativeMatrix
 
 /** The version of the engine crate the addon was built from. */
 export declare function engineVersion(): string
@@ -105,6 +195,12 @@ export interface NativeDomain {
   hi: Array<number>
 }
 
+/** A batch of symmetric eigendecompositions: values (batch, n, 1) ascending, vectors (batch, n, n). */
+export interface NativeEigh {
+  values: NativeMatrix
+  vectors: NativeMatrix
+}
+
 /** A batch of matrices crossing the boundary: `batch * rows * cols` values, row-major, batch-major. */
 export interface NativeMatrix {
   batch: number
@@ -114,10 +210,55 @@ export interface NativeMatrix {
 }
 
 /**
+ * A batch of matrices coming from JS in either float type (a prediction, or an exact result):
+ * `batch * rows * cols` values, row-major, batch-major.
+ */
+export interface NativeMatrixView {
+  batch: number
+  rows: number
+  cols: number
+  data: Float32Array | Float64Array
+}
+
+/** The Newton–Schulz inverse of every matrix and the iterations each took. */
+export interface NativeNewtonSchulz {
+  inverse: NativeMatrix
+  iterations: Array<number>
+}
+
+/** A batch of thin QR factorisations: Q (batch, m, n), R (batch, n, n). */
+export interface NativeQr {
+  q: NativeMatrix
+  r: NativeMatrix
+}
+
+/** A batch of SVDs `A = U diag(S) Vᵀ`: U (batch, m, r), S (batch, r, 1) descending, V (batch, n, r). */
+export interface NativeSvd {
+  u: NativeMatrix
+  s: NativeMatrix
+  v: NativeMatrix
+}
+
+/**
+ * The largest orthogonality defect `‖XᵀX − I‖_F / √r` of the orthonormal factors of `op` (`svd`,
+ * `qr`, `eigh`) over a batch of results given as components (as in `relErrOp`).
+ */
+export declare function orthogonalityDefect(op: string, components: Array<NativeMatrixView>): number
+
+/**
  * `RelErr_inv = mean_p ‖A Â⁻¹ − I‖²_F / ‖I‖²_F` of a batch `A` and its approximate inverses `G`
  * (`f32` or `f64`, shape `(gBatch, gRows, gCols)`, which must equal `A`'s).
  */
 export declare function relErrInverse(batch: number, rows: number, cols: number, a: Float64Array, gBatch: number, gRows: number, gCols: number, g: Float32Array | Float64Array): number
+
+/**
+ * The paper-style `RelErr` of `op` (`svd`, `qr`, `cholesky`, `eigh`, `expm`, `solve`, `inverse`), the
+ * mean over the batch `A`, of a result given as its components in the operation's order (`[U, S, V]`,
+ * `[Q, R]`, `[L]`, `[values, vectors]`, `[expm]`, `[x]`, `[inverse]`), each `f32` or `f64`. `rhs` is the
+ * right-hand side of `solve` (`n` or `batch * n` values); `exact` the exact exponentials of `expm`
+ * (shape of `A`), computed by the engine when absent.
+ */
+export declare function relErrOp(op: string, batch: number, rows: number, cols: number, a: Float64Array, components: Array<NativeMatrixView>, rhs?: Float64Array | undefined | null, exact?: Float64Array | undefined | null): number
 
 /**
  * Trains `op` on `family` with options `optionsJson` (`TrainConfig`, camelCase; defaults in

@@ -1,11 +1,21 @@
-//! Exact pointwise baselines (LU inverse, ...): sync twins and AsyncTasks sharing one inner fn.
+//! The baselines: exact pointwise ones (LU inverse, SVD, QR, Cholesky, eigh, expm, solve), randomized
+//! SVDs (RSVD, CRSVD) and the parametric inversion baselines (NNI, COI, ZNNI). Every export has a sync
+//! twin on the JS thread and an AsyncTask on the libuv pool, sharing one `*_inner` fn; the input is
+//! copied on the JS thread first. Options arrive as JSON (the engine's `XxxConfig::from_json`).
+
+use std::sync::Arc;
 
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 
-use crate::convert::{NativeMatrix, matrix_batch};
+use neumatc::MatrixBatch;
+use neumatc::baseline::{self, Coi, CoiConfig, EighBatch, NniConfig, QrBatch, RsvdConfig, SvdBatch, ZnnConfig};
+
+use crate::convert::{NativeEigh, NativeMatrix, NativeQr, NativeSvd, matrix_batch};
 use crate::error::{Failure, Result, to_napi};
+use crate::family::NativeFamily;
+use crate::task::EngineTask;
 
 fn inverse_inner(batch: u32, rows: u32, cols: u32, data: Vec<f64>) -> neumatc::Result<neumatc::MatrixBatch> {
     let a = matrix_batch(batch, rows, cols, data)?;
@@ -50,4 +60,275 @@ impl Task for InverseTask {
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
         Err(crate::task::rejection(&env, self.failure.take(), err))
     }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Exact decompositions, expm and solve
+// ---------------------------------------------------------------------------------------------------
+
+/// The input batch of a baseline, copied from JS: (batch, rows, cols, data).
+type Input = (u32, u32, u32, Vec<f64>);
+
+fn input(batch: u32, rows: u32, cols: u32, data: &[f64]) -> Input {
+    (batch, rows, cols, data.to_vec())
+}
+
+fn batch_of((batch, rows, cols, data): Input) -> neumatc::Result<MatrixBatch> {
+    matrix_batch(batch, rows, cols, data)
+}
+
+fn svd_inner(a: Input, rank: Option<u32>) -> neumatc::Result<SvdBatch> {
+    baseline::svd(&batch_of(a)?, rank.map(|r| r as usize))
+}
+
+/// Thin SVD (or truncated to `rank`) of every matrix of the batch, on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_svd_sync(batch: u32, rows: u32, cols: u32, data: &[f64], rank: Option<u32>) -> Result<NativeSvd> {
+    svd_inner(input(batch, rows, cols, data), rank).map(NativeSvd::from).map_err(to_napi)
+}
+
+/// Thin SVD (or truncated to `rank`) on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeSvd>")]
+pub fn baseline_svd(batch: u32, rows: u32, cols: u32, data: &[f64], rank: Option<u32>) -> AsyncTask<EngineTask<SvdBatch, NativeSvd>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || svd_inner(a, rank), NativeSvd::from))
+}
+
+fn qr_inner(a: Input) -> neumatc::Result<QrBatch> {
+    baseline::qr(&batch_of(a)?)
+}
+
+/// Thin QR (`diag(R) ≥ 0`) of every matrix of the batch, on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_qr_sync(batch: u32, rows: u32, cols: u32, data: &[f64]) -> Result<NativeQr> {
+    qr_inner(input(batch, rows, cols, data)).map(NativeQr::from).map_err(to_napi)
+}
+
+/// Thin QR on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeQr>")]
+pub fn baseline_qr(batch: u32, rows: u32, cols: u32, data: &[f64]) -> AsyncTask<EngineTask<QrBatch, NativeQr>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || qr_inner(a), NativeQr::from))
+}
+
+fn cholesky_inner(a: Input) -> neumatc::Result<MatrixBatch> {
+    baseline::cholesky(&batch_of(a)?)
+}
+
+/// Cholesky factor `L` of every (symmetric positive definite) matrix of the batch, on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_cholesky_sync(batch: u32, rows: u32, cols: u32, data: &[f64]) -> Result<NativeMatrix> {
+    cholesky_inner(input(batch, rows, cols, data)).map(NativeMatrix::from).map_err(to_napi)
+}
+
+/// Cholesky factor on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeMatrix>")]
+pub fn baseline_cholesky(batch: u32, rows: u32, cols: u32, data: &[f64]) -> AsyncTask<EngineTask<MatrixBatch, NativeMatrix>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || cholesky_inner(a), NativeMatrix::from))
+}
+
+fn eigh_inner(a: Input) -> neumatc::Result<EighBatch> {
+    baseline::eigh(&batch_of(a)?)
+}
+
+/// Symmetric eigendecomposition of every matrix of the batch, on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_eigh_sync(batch: u32, rows: u32, cols: u32, data: &[f64]) -> Result<NativeEigh> {
+    eigh_inner(input(batch, rows, cols, data)).map(NativeEigh::from).map_err(to_napi)
+}
+
+/// Symmetric eigendecomposition on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeEigh>")]
+pub fn baseline_eigh(batch: u32, rows: u32, cols: u32, data: &[f64]) -> AsyncTask<EngineTask<EighBatch, NativeEigh>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || eigh_inner(a), NativeEigh::from))
+}
+
+fn expm_inner(a: Input) -> neumatc::Result<MatrixBatch> {
+    baseline::expm(&batch_of(a)?)
+}
+
+/// Matrix exponential of every matrix of the batch, on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_expm_sync(batch: u32, rows: u32, cols: u32, data: &[f64]) -> Result<NativeMatrix> {
+    expm_inner(input(batch, rows, cols, data)).map(NativeMatrix::from).map_err(to_napi)
+}
+
+/// Matrix exponential on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeMatrix>")]
+pub fn baseline_expm(batch: u32, rows: u32, cols: u32, data: &[f64]) -> AsyncTask<EngineTask<MatrixBatch, NativeMatrix>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || expm_inner(a), NativeMatrix::from))
+}
+
+fn solve_inner(a: Input, b: Vec<f64>) -> neumatc::Result<MatrixBatch> {
+    baseline::solve(&batch_of(a)?, &b)
+}
+
+/// Solves `A x = b` for every matrix of the batch (`b`: `n` values shared, or `batch * n`), on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_solve_sync(batch: u32, rows: u32, cols: u32, data: &[f64], b: &[f64]) -> Result<NativeMatrix> {
+    solve_inner(input(batch, rows, cols, data), b.to_vec()).map(NativeMatrix::from).map_err(to_napi)
+}
+
+/// Solves `A x = b` on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeMatrix>")]
+pub fn baseline_solve(batch: u32, rows: u32, cols: u32, data: &[f64], b: &[f64]) -> AsyncTask<EngineTask<MatrixBatch, NativeMatrix>> {
+    let (a, b) = (input(batch, rows, cols, data), b.to_vec());
+    AsyncTask::new(EngineTask::new(move || solve_inner(a, b), NativeMatrix::from))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Randomized SVDs
+// ---------------------------------------------------------------------------------------------------
+
+fn rsvd_inner(a: Input, options_json: String, shared: bool) -> neumatc::Result<SvdBatch> {
+    let cfg = RsvdConfig::from_json(&options_json)?;
+    let a = batch_of(a)?;
+    if shared { baseline::crsvd(&a, &cfg) } else { baseline::rsvd(&a, &cfg) }
+}
+
+/// Randomized truncated SVD (HMT), one test matrix per matrix; `optionsJson` is an `RsvdConfig`. On the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_rsvd_sync(batch: u32, rows: u32, cols: u32, data: &[f64], options_json: String) -> Result<NativeSvd> {
+    rsvd_inner(input(batch, rows, cols, data), options_json, false).map(NativeSvd::from).map_err(to_napi)
+}
+
+/// Randomized truncated SVD on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeSvd>")]
+pub fn baseline_rsvd(batch: u32, rows: u32, cols: u32, data: &[f64], options_json: String) -> AsyncTask<EngineTask<SvdBatch, NativeSvd>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || rsvd_inner(a, options_json, false), NativeSvd::from))
+}
+
+/// Continuous randomized SVD: one test matrix shared by the batch; `optionsJson` is an `RsvdConfig`. On the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_crsvd_sync(batch: u32, rows: u32, cols: u32, data: &[f64], options_json: String) -> Result<NativeSvd> {
+    rsvd_inner(input(batch, rows, cols, data), options_json, true).map(NativeSvd::from).map_err(to_napi)
+}
+
+/// Continuous randomized SVD on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeSvd>")]
+pub fn baseline_crsvd(batch: u32, rows: u32, cols: u32, data: &[f64], options_json: String) -> AsyncTask<EngineTask<SvdBatch, NativeSvd>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || rsvd_inner(a, options_json, true), NativeSvd::from))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parametric inversion baselines: NNI (Newton–Schulz), COI, ZNNI
+// ---------------------------------------------------------------------------------------------------
+
+/// The Newton–Schulz inverse of every matrix and the iterations each took.
+#[napi(object, object_from_js = false)]
+pub struct NativeNewtonSchulz {
+    pub inverse: NativeMatrix,
+    pub iterations: Vec<u32>,
+}
+
+type NewtonSchulzOutput = (MatrixBatch, Vec<usize>);
+
+impl From<NewtonSchulzOutput> for NativeNewtonSchulz {
+    fn from((x, iters): NewtonSchulzOutput) -> Self {
+        NativeNewtonSchulz { inverse: x.into(), iterations: iters.into_iter().map(|k| k as u32).collect() }
+    }
+}
+
+fn newton_schulz_inner(a: Input, options_json: String) -> neumatc::Result<NewtonSchulzOutput> {
+    let cfg = NniConfig::from_json(&options_json)?;
+    baseline::newton_schulz_inverse(&batch_of(a)?, &cfg)
+}
+
+/// Newton–Schulz inverse (the paper's NNI); `optionsJson` is an `NniConfig`. On the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_newton_schulz_sync(batch: u32, rows: u32, cols: u32, data: &[f64], options_json: String) -> Result<NativeNewtonSchulz> {
+    newton_schulz_inner(input(batch, rows, cols, data), options_json).map(NativeNewtonSchulz::from).map_err(to_napi)
+}
+
+/// Newton–Schulz inverse on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeNewtonSchulz>")]
+pub fn baseline_newton_schulz(
+    batch: u32,
+    rows: u32,
+    cols: u32,
+    data: &[f64],
+    options_json: String,
+) -> AsyncTask<EngineTask<NewtonSchulzOutput, NativeNewtonSchulz>> {
+    let a = input(batch, rows, cols, data);
+    AsyncTask::new(EngineTask::new(move || newton_schulz_inner(a, options_json), NativeNewtonSchulz::from))
+}
+
+/// The paper's COI baseline: exact inverses precomputed at a Chebyshev–Lobatto grid of the family's
+/// domain, interpolated at new parameters.
+#[napi]
+pub struct NativeCoi {
+    inner: Arc<Coi>,
+}
+
+impl From<Coi> for NativeCoi {
+    fn from(coi: Coi) -> Self {
+        NativeCoi { inner: Arc::new(coi) }
+    }
+}
+
+fn coi_inner(family: &neumatc::Family, options_json: &str) -> neumatc::Result<Coi> {
+    Coi::new(family, &CoiConfig::from_json(options_json)?)
+}
+
+/// Builds a COI baseline for `family` (`optionsJson` is a `CoiConfig`), on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_coi_sync(family: &NativeFamily, options_json: String) -> Result<NativeCoi> {
+    coi_inner(&family.inner, &options_json).map(NativeCoi::from).map_err(to_napi)
+}
+
+/// Builds a COI baseline on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeCoi>")]
+pub fn baseline_coi(family: &NativeFamily, options_json: String) -> AsyncTask<EngineTask<Coi, NativeCoi>> {
+    let fam = family.inner.clone();
+    AsyncTask::new(EngineTask::new(move || coi_inner(&fam, &options_json), NativeCoi::from))
+}
+
+#[napi]
+impl NativeCoi {
+    /// The interpolated inverses at a batch of parameters, on the JS thread.
+    #[napi(catch_unwind)]
+    pub fn inverse_sync(&self, params: &[f64]) -> Result<NativeMatrix> {
+        self.inner.inverse(params).map(NativeMatrix::from).map_err(to_napi)
+    }
+
+    /// The interpolated inverses on the libuv pool; `params` is copied first.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeMatrix>")]
+    pub fn inverse(&self, params: &[f64]) -> AsyncTask<EngineTask<MatrixBatch, NativeMatrix>> {
+        let (coi, params) = (self.inner.clone(), params.to_vec());
+        AsyncTask::new(EngineTask::new(move || coi.inverse(&params), NativeMatrix::from))
+    }
+
+    /// Matrix order `n`.
+    #[napi(getter, catch_unwind)]
+    pub fn n(&self) -> u32 {
+        self.inner.n() as u32
+    }
+
+    /// The interpolation nodes, `nodes^k` parameter vectors (row-major, the last dimension fastest).
+    #[napi(catch_unwind)]
+    pub fn nodes(&self) -> Vec<f64> {
+        self.inner.nodes().to_vec()
+    }
+}
+
+fn znn_inner(family: &neumatc::Family, params: &[f64], options_json: &str) -> neumatc::Result<MatrixBatch> {
+    baseline::znn_inverse(family, params, &ZnnConfig::from_json(options_json)?)
+}
+
+/// The paper's ZNNI baseline along an ascending grid of parameters (`optionsJson` is a `ZnnConfig`), on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_znn_sync(family: &NativeFamily, params: &[f64], options_json: String) -> Result<NativeMatrix> {
+    znn_inner(&family.inner, params, &options_json).map(NativeMatrix::from).map_err(to_napi)
+}
+
+/// ZNNI on the libuv pool; `params` is copied first.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeMatrix>")]
+pub fn baseline_znn(family: &NativeFamily, params: &[f64], options_json: String) -> AsyncTask<EngineTask<MatrixBatch, NativeMatrix>> {
+    let (fam, params) = (family.inner.clone(), params.to_vec());
+    AsyncTask::new(EngineTask::new(move || znn_inner(&fam, &params, &options_json), NativeMatrix::from))
 }

@@ -3,7 +3,7 @@
 use napi::bindgen_prelude::{Either, Float32Array, Float64Array};
 use napi_derive::napi;
 
-use crate::convert::matrix_batch;
+use crate::convert::{NativeMatrixView, matrix_batch};
 use crate::error::{Result, to_napi};
 
 /// `RelErr_inv = mean_p ‖A Â⁻¹ − I‖²_F / ‖I‖²_F` of a batch `A` and its approximate inverses `G`
@@ -33,4 +33,37 @@ pub fn rel_err_inverse(
         Either::B(g) => neumatc::metrics::rel_err_inverse(&a, &g[..]),
     }
     .map_err(to_napi)
+}
+
+/// The paper-style `RelErr` of `op` (`svd`, `qr`, `cholesky`, `eigh`, `expm`, `solve`, `inverse`), the
+/// mean over the batch `A`, of a result given as its components in the operation's order (`[U, S, V]`,
+/// `[Q, R]`, `[L]`, `[values, vectors]`, `[expm]`, `[x]`, `[inverse]`), each `f32` or `f64`. `rhs` is the
+/// right-hand side of `solve` (`n` or `batch * n` values); `exact` the exact exponentials of `expm`
+/// (shape of `A`), computed by the engine when absent.
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
+pub fn rel_err_op(
+    op: String,
+    batch: u32,
+    rows: u32,
+    cols: u32,
+    a: &[f64],
+    components: Vec<NativeMatrixView>,
+    rhs: Option<Float64Array>,
+    exact: Option<Float64Array>,
+) -> Result<f64> {
+    let op = neumatc::Operation::parse(&op).map_err(to_napi)?;
+    let a = matrix_batch(batch, rows, cols, a.to_vec()).map_err(to_napi)?;
+    let exact = exact.map(|e| matrix_batch(batch, rows, cols, e.to_vec())).transpose().map_err(to_napi)?;
+    let views: Vec<_> = components.iter().map(NativeMatrixView::view).collect();
+    neumatc::metrics::rel_err(op, &a, &views, rhs.as_deref(), exact.as_ref()).map_err(to_napi)
+}
+
+/// The largest orthogonality defect `‖XᵀX − I‖_F / √r` of the orthonormal factors of `op` (`svd`,
+/// `qr`, `eigh`) over a batch of results given as components (as in `relErrOp`).
+#[napi(catch_unwind)]
+pub fn orthogonality_defect(op: String, components: Vec<NativeMatrixView>) -> Result<f64> {
+    let op = neumatc::Operation::parse(&op).map_err(to_napi)?;
+    let views: Vec<_> = components.iter().map(NativeMatrixView::view).collect();
+    neumatc::metrics::orthogonality_defect(op, &views).map_err(to_napi)
 }

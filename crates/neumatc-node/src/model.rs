@@ -6,8 +6,9 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 
-use crate::convert::{NativeComponent, NativeDomain, components};
+use crate::convert::{NativeComponent, NativeDomain, component, components};
 use crate::error::{Failure, Result, napi_internal, to_napi};
+use crate::task::EngineTask;
 
 /// A trained model. Created by `train`; predictions come back in the model's dtype.
 #[napi]
@@ -27,6 +28,26 @@ impl NativeModel {
     #[napi(catch_unwind, ts_return_type = "Promise<Array<NativeComponent>>")]
     pub fn predict(&self, params: &[f64]) -> AsyncTask<PredictTask> {
         AsyncTask::new(PredictTask { model: self.inner.clone(), params: params.to_vec(), failure: None })
+    }
+
+    /// `Ĝ(p) b` of an inverse model for a batch of parameters without forming `Ĝ(p)` (`b`: `n` values),
+    /// on the JS thread. Returns the component `x`, (batch, n, 1), in the model's dtype.
+    #[napi(catch_unwind)]
+    pub fn apply_sync(&self, params: &[f64], b: &[f64]) -> Result<NativeComponent> {
+        self.inner.apply(params, b).map(component).map_err(to_napi)
+    }
+
+    /// `Ĝ(p) b` on the libuv pool; `params` and `b` are copied on the JS thread first.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeComponent>")]
+    pub fn apply(&self, params: &[f64], b: &[f64]) -> AsyncTask<EngineTask<neumatc::Component, NativeComponent>> {
+        let (model, params, b) = (self.inner.clone(), params.to_vec(), b.to_vec());
+        AsyncTask::new(EngineTask::new(move || model.apply(&params, &b), component))
+    }
+
+    /// What the model computes as JSON (`OpSpec`, camelCase: `op`, `rows`, `cols`, `rank`, `rhs`).
+    #[napi(getter, catch_unwind)]
+    pub fn spec(&self) -> Result<String> {
+        serde_json::to_string(self.inner.spec()).map_err(|e| napi_internal(napi::Error::from_reason(e.to_string())))
     }
 
     /// The training report as JSON (`TrainReport`, camelCase).

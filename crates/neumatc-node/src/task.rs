@@ -32,3 +32,37 @@ pub fn rejection(env: &Env, stored: Option<Failure>, err: napi::Error) -> napi::
     let failure = stored.unwrap_or_else(|| Failure { code: crate::error::INTERNAL, message: err.reason.clone() });
     coded_rejection(env, &failure)
 }
+
+/// An engine computation on the libuv pool, for the exports whose sync twin calls the same `*_inner`
+/// fn: `work` runs in `compute` (its inputs already copied on the JS thread), `finish` converts its
+/// output to the JS value on the JS thread, and a failure rejects with the coded engine error.
+pub struct EngineTask<T, J> {
+    work: Option<Box<dyn FnOnce() -> neumatc::Result<T> + Send>>,
+    finish: fn(T) -> J,
+    failure: Option<Failure>,
+}
+
+impl<T, J> EngineTask<T, J> {
+    /// A task that runs `work` off the JS thread and resolves with `finish` of its output.
+    pub fn new(work: impl FnOnce() -> neumatc::Result<T> + Send + 'static, finish: fn(T) -> J) -> Self {
+        EngineTask { work: Some(Box::new(work)), finish, failure: None }
+    }
+}
+
+impl<T: Send + 'static, J: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName> napi::Task for EngineTask<T, J> {
+    type Output = T;
+    type JsValue = J;
+
+    fn compute(&mut self) -> napi::Result<T> {
+        let work = self.work.take().ok_or_else(|| napi::Error::from_reason("task already ran"))?;
+        run(&mut self.failure, work)
+    }
+
+    fn resolve(&mut self, _env: Env, output: T) -> napi::Result<J> {
+        Ok((self.finish)(output))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<J> {
+        Err(rejection(&env, self.failure.take(), err))
+    }
+}

@@ -666,3 +666,19 @@ fn controlled_rank_from_json() {
     assert_eq!(Family::controlled_rank_from_json(r#"{"rows": 2, "cols": 2}"#).unwrap_err().code(), "INVALID_OPTION");
     assert_eq!(Family::controlled_rank_from_json("[").unwrap_err().code(), "INVALID_OPTION");
 }
+
+/// `spd: true` gives exactly `H Hᵀ` of the same family, symmetric to the last bit.
+#[test]
+fn synthetic_spd_variant_is_h_times_h_transposed() {
+    let base = SyntheticConfig { n: 9, rank: 3, seed: 4, ..Default::default() };
+    let h = Family::synthetic(base.clone()).unwrap().at(&[0.3]).unwrap();
+    let s = Family::synthetic(SyntheticConfig { spd: true, ..base }).unwrap().at(&[0.3]).unwrap();
+    let n = 9;
+    for i in 0..n {
+        for j in 0..n {
+            let want: f64 = (0..n).map(|t| h.data[i * n + t] * h.data[j * n + t]).sum();
+            assert!((s.data[i * n + j] - want).abs() <= 1e-12 * want.abs().max(1.0));
+            assert_eq!(s.data[i * n + j], s.data[j * n + i]);
+        }
+    }
+}

@@ -138,3 +138,231 @@ fn relative_frobenius_error() {
     assert!((metrics::rel_fro_error(&[3.0f64, 5.0], &y) - 0.04).abs() < 1e-16);
     assert!((metrics::rel_fro_error(&[3.0f32, 5.0], &y) - 0.04).abs() < 1e-16);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Every operation: `rel_errs` / `rel_err_op` / `orthogonality_defect`
+// ---------------------------------------------------------------------------------------------------
+
+use neumatc::metrics::{ComponentView, orthogonality_defect, orthogonality_defects_op, rel_err, rel_err_op, rel_errs};
+use neumatc::op::OpSpec;
+use neumatc::{Operation, baseline};
+
+fn fro2(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum()
+}
+
+fn view(m: &MatrixBatch) -> ComponentView<'_> {
+    ComponentView::new(m.batch, m.rows, m.cols, &m.data[..])
+}
+
+/// A random symmetric positive definite `n × n` matrix `BBᵀ + nI`.
+fn spd(n: usize, seed: u64) -> Vec<f64> {
+    let b = random(n * n, seed);
+    (0..n * n)
+        .map(|idx| {
+            let (i, j) = (idx / n, idx % n);
+            (0..n).map(|k| b[i * n + k] * b[j * n + k]).sum::<f64>() + if i == j { n as f64 } else { 0.0 }
+        })
+        .collect()
+}
+
+#[test]
+fn exact_svd_scores_round_off_and_a_perturbed_one_its_hand_value() {
+    let (batch, m, n) = (3, 6, 4);
+    let a = MatrixBatch::new(batch, m, n, random(batch * m * n, 11)).unwrap();
+    let svd = baseline::svd(&a, None).unwrap();
+    let parts = [view(&svd.u), view(&svd.s), view(&svd.v)];
+    let errs = rel_errs(Operation::Svd, &a, &parts, None, None).unwrap();
+    assert_eq!(errs.len(), batch);
+    assert!(errs.iter().all(|&e| e < 1e-28), "{errs:?}");
+    assert!(rel_err(Operation::Svd, &a, &parts, None, None).unwrap() < 1e-28);
+    assert!(orthogonality_defect(Operation::Svd, &parts).unwrap() < 1e-14);
+
+    // S₀ + δ: ‖U δe₀e₀ᵀ Vᵀ‖²_F = δ² (orthonormal columns), relative to ‖A‖²_F.
+    let delta = 1e-3;
+    let mut s = svd.s.clone();
+    for b in 0..batch {
+        s.data[b * n] += delta;
+    }
+    let parts = [view(&svd.u), view(&s), view(&svd.v)];
+    let errs = rel_errs(Operation::Svd, &a, &parts, None, None).unwrap();
+    for (b, e) in errs.iter().enumerate() {
+        let want = delta * delta / fro2(a.matrix(b));
+        assert!((e / want - 1.0).abs() < 1e-8, "matrix {b}: {e:e} vs {want:e}");
+    }
+
+    // A rank-2 truncation scores the tail energy Σ_{i>2} σ_i² / Σ σ_i².
+    let t = baseline::svd(&a, Some(2)).unwrap();
+    let errs = rel_errs(Operation::Svd, &a, &[view(&t.u), view(&t.s), view(&t.v)], None, None).unwrap();
+    for (b, e) in errs.iter().enumerate() {
+        let sv = &svd.s.data[b * n..(b + 1) * n];
+        let want = (sv[2] * sv[2] + sv[3] * sv[3]) / fro2(sv);
+        assert!((e / want - 1.0).abs() < 1e-10, "matrix {b}: {e:e} vs {want:e}");
+    }
+}
+
+#[test]
+fn the_joint_layout_gives_the_same_errors() {
+    let (batch, n) = (2, 5);
+    let a = MatrixBatch::new(batch, n, n, random(batch * n * n, 12)).unwrap();
+    let svd = baseline::svd(&a, Some(3)).unwrap();
+    let mut s = svd.s.clone();
+    s.data.iter_mut().for_each(|v| *v *= 1.01);
+    let spec = OpSpec::new(Operation::Svd, n, n, Some(3), None).unwrap();
+    let m = spec.output_len();
+    let mut joint = Vec::with_capacity(batch * m);
+    for b in 0..batch {
+        joint.extend_from_slice(svd.u.matrix(b));
+        joint.extend_from_slice(s.matrix(b));
+        joint.extend_from_slice(svd.v.matrix(b));
+    }
+    let by_joint = rel_err_op(&spec, &a, &joint, None).unwrap();
+    let by_parts = rel_errs(Operation::Svd, &a, &[view(&svd.u), view(&s), view(&svd.v)], None, None).unwrap();
+    assert_eq!(by_joint, by_parts);
+    let defects = orthogonality_defects_op(&spec, batch, &joint).unwrap();
+    assert!(defects.iter().all(|&d| d < 1e-14));
+    // f32 values are widened before any arithmetic.
+    let j32: Vec<f32> = joint.iter().map(|&v| v as f32).collect();
+    let w: Vec<f64> = j32.iter().map(|&v| v as f64).collect();
+    assert_eq!(rel_err_op(&spec, &a, &j32, None).unwrap(), rel_err_op(&spec, &a, &w, None).unwrap());
+    // Wrong lengths.
+    assert_eq!(rel_err_op(&spec, &a, &joint[1..], None).unwrap_err().code(), "SHAPE_MISMATCH");
+    let rect = MatrixBatch::new(1, 4, 5, vec![1.0; 20]).unwrap();
+    assert_eq!(rel_err_op(&spec, &rect, &joint[..m], None).unwrap_err().code(), "SHAPE_MISMATCH");
+}
+
+#[test]
+fn qr_cholesky_eigh_exact_and_perturbed() {
+    let delta = 1e-2;
+    // QR of a 5 × 3: R₀₁ + δ adds Q δe₀e₁ᵀ, of norm δ.
+    let a = MatrixBatch::new(2, 5, 3, random(30, 13)).unwrap();
+    let qr = baseline::qr(&a).unwrap();
+    let exact = rel_errs(Operation::Qr, &a, &[view(&qr.q), view(&qr.r)], None, None).unwrap();
+    assert!(exact.iter().all(|&e| e < 1e-28), "{exact:?}");
+    let mut r = qr.r.clone();
+    r.data[1] += delta;
+    let e = rel_errs(Operation::Qr, &a, &[view(&qr.q), view(&r)], None, None).unwrap();
+    assert!((e[0] / (delta * delta / fro2(a.matrix(0))) - 1.0).abs() < 1e-8);
+    assert!(e[1] < 1e-28);
+    assert!(orthogonality_defect(Operation::Qr, &[view(&qr.q), view(&qr.r)]).unwrap() < 1e-14);
+
+    // Cholesky by hand: A = diag(4, 9), L = [[2, 0], [δ, 3]]: LLᵀ − A = [[0, 2δ], [2δ, δ²]].
+    let a = MatrixBatch::new(1, 2, 2, vec![4.0, 0.0, 0.0, 9.0]).unwrap();
+    let l = [2.0, 0.0, delta, 3.0];
+    let e = rel_errs(Operation::Cholesky, &a, &[ComponentView::new(1, 2, 2, &l[..])], None, None).unwrap()[0];
+    let want = (8.0 * delta * delta + delta.powi(4)) / 97.0;
+    assert!((e - want).abs() <= 1e-15 * want, "{e:e} vs {want:e}");
+    let a = MatrixBatch::new(1, 6, 6, spd(6, 14)).unwrap();
+    let l = baseline::cholesky(&a).unwrap();
+    assert!(rel_errs(Operation::Cholesky, &a, &[view(&l)], None, None).unwrap()[0] < 1e-28);
+
+    // eigh: λ₀ + δ adds V δe₀e₀ᵀ Vᵀ, of norm δ.
+    let a = MatrixBatch::new(1, 6, 6, spd(6, 15)).unwrap();
+    let eig = baseline::eigh(&a).unwrap();
+    assert!(rel_errs(Operation::Eigh, &a, &[view(&eig.values), view(&eig.vectors)], None, None).unwrap()[0] < 1e-28);
+    let mut values = eig.values.clone();
+    values.data[0] += delta;
+    let e = rel_errs(Operation::Eigh, &a, &[view(&values), view(&eig.vectors)], None, None).unwrap()[0];
+    assert!((e / (delta * delta / fro2(&a.data)) - 1.0).abs() < 1e-8);
+    assert!(orthogonality_defect(Operation::Eigh, &[view(&eig.values), view(&eig.vectors)]).unwrap() < 1e-14);
+}
+
+#[test]
+fn expm_computes_the_exact_exponential_when_not_given() {
+    // A = diag(0, ln 2): e^A = diag(1, 2), ‖e^A‖²_F = 5; an error δ at (0, 1) scores δ²/5.
+    let a = MatrixBatch::new(1, 2, 2, vec![0.0, 0.0, 0.0, std::f64::consts::LN_2]).unwrap();
+    let delta = 1e-3;
+    let g = [1.0, delta, 0.0, 2.0];
+    let parts = [ComponentView::new(1, 2, 2, &g[..])];
+    let e = rel_errs(Operation::Expm, &a, &parts, None, None).unwrap()[0];
+    assert!((e - delta * delta / 5.0).abs() < 1e-15, "{e:e}");
+    let exact = MatrixBatch::new(1, 2, 2, vec![1.0, 0.0, 0.0, 2.0]).unwrap();
+    let given = rel_errs(Operation::Expm, &a, &parts, None, Some(&exact)).unwrap()[0];
+    assert!((given - e).abs() < 1e-18);
+    // A random batch: exact results score round-off whether or not they are given.
+    let a = MatrixBatch::new(3, 4, 4, random(48, 16).iter().map(|v| 0.5 * v).collect()).unwrap();
+    let x = baseline::expm(&a).unwrap();
+    assert_eq!(rel_errs(Operation::Expm, &a, &[view(&x)], None, None).unwrap(), vec![0.0; 3]);
+    assert_eq!(rel_errs(Operation::Expm, &a, &[view(&x)], None, Some(&x)).unwrap(), vec![0.0; 3]);
+    // `exact` of the wrong shape, or for another operation.
+    let small = MatrixBatch::new(1, 4, 4, vec![0.0; 16]).unwrap();
+    assert_eq!(rel_errs(Operation::Expm, &a, &[view(&x)], None, Some(&small)).unwrap_err().code(), "SHAPE_MISMATCH");
+    let inv = baseline::inverse(&a).unwrap();
+    assert_eq!(rel_errs(Operation::Inverse, &a, &[view(&inv)], None, Some(&x)).unwrap_err().code(), "INVALID_OPTION");
+}
+
+#[test]
+fn solve_takes_a_shared_or_a_per_matrix_right_hand_side() {
+    // A = diag(2, 4), b = (2, 4): x = (1, 1); x̂ = (1.1, 1) gives ‖Ax̂ − b‖/‖b‖ = 0.2/√20.
+    let a = MatrixBatch::new(2, 2, 2, vec![2.0, 0.0, 0.0, 4.0, 2.0, 0.0, 0.0, 4.0]).unwrap();
+    let x = [1.0, 1.0, 1.1, 1.0];
+    let parts = [ComponentView::new(2, 2, 1, &x[..])];
+    let e = rel_errs(Operation::Solve, &a, &parts, Some(&[2.0, 4.0]), None).unwrap();
+    assert_eq!(e[0], 0.0);
+    assert!((e[1] - 0.2 / 20f64.sqrt()).abs() < 1e-15);
+    // Per matrix: the second system is A x = (2.2, 4), solved exactly by x̂.
+    let e = rel_errs(Operation::Solve, &a, &parts, Some(&[2.0, 4.0, 2.2, 4.0]), None).unwrap();
+    assert_eq!(e, vec![0.0, 0.0]);
+    // A random batch against the exact solve baseline.
+    let (batch, n) = (3, 5);
+    let mut m = random(batch * n * n, 17);
+    for b in 0..batch {
+        for i in 0..n {
+            m[b * n * n + i * n + i] += 5.0;
+        }
+    }
+    let a = MatrixBatch::new(batch, n, n, m).unwrap();
+    let rhs = random(n, 18);
+    let xs = baseline::solve(&a, &rhs).unwrap();
+    assert!(rel_errs(Operation::Solve, &a, &[view(&xs)], Some(&rhs), None).unwrap().iter().all(|&e| e < 1e-14));
+    // No right-hand side, or one of the wrong length.
+    assert_eq!(rel_errs(Operation::Solve, &a, &[view(&xs)], None, None).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(rel_errs(Operation::Solve, &a, &[view(&xs)], Some(&rhs[..4]), None).unwrap_err().code(), "SHAPE_MISMATCH");
+    assert_eq!(rel_errs(Operation::Svd, &a, &[view(&xs)], Some(&rhs), None).unwrap_err().code(), "SHAPE_MISMATCH");
+}
+
+#[test]
+fn inverse_through_rel_errs_is_rel_err_inverse() {
+    let (batch, n) = (3, 4);
+    let a = MatrixBatch::new(batch, n, n, random(batch * n * n, 19)).unwrap();
+    let g = random(batch * n * n, 20);
+    let per = rel_errs(Operation::Inverse, &a, &[ComponentView::new(batch, n, n, &g[..])], None, None).unwrap();
+    let want = metrics::inverse_residuals(&a, &g).unwrap();
+    for (x, y) in per.iter().zip(&want) {
+        assert!((x - y).abs() <= 1e-13 * y, "{x} vs {y}");
+    }
+}
+
+#[test]
+fn malformed_components_are_typed_errors() {
+    let a = MatrixBatch::new(2, 4, 3, random(24, 21)).unwrap();
+    let svd = baseline::svd(&a, None).unwrap();
+    let (u, s, v) = (view(&svd.u), view(&svd.s), view(&svd.v));
+    let code = |r: neumatc::Result<Vec<f64>>| r.unwrap_err().code();
+    // Missing component, swapped components, U as (batch, r, m).
+    assert_eq!(code(rel_errs(Operation::Svd, &a, &[u, s], None, None)), "SHAPE_MISMATCH");
+    assert_eq!(code(rel_errs(Operation::Svd, &a, &[v, s, u], None, None)), "SHAPE_MISMATCH");
+    let ut = ComponentView::new(2, 3, 4, &svd.u.data[..]);
+    assert_eq!(code(rel_errs(Operation::Svd, &a, &[ut, s, v], None, None)), "SHAPE_MISMATCH");
+    // A data buffer shorter than its stated shape.
+    let short = ComponentView::new(2, 4, 3, &svd.u.data[1..]);
+    assert_eq!(code(rel_errs(Operation::Svd, &a, &[short, s, v], None, None)), "SHAPE_MISMATCH");
+    // Rank above min(m, n).
+    let big = [1.0; 2 * 4];
+    let s4 = ComponentView::new(2, 4, 1, &big[..]);
+    assert_eq!(code(rel_errs(Operation::Svd, &a, &[u, s4, v], None, None)), "INVALID_OPTION");
+    // Square-only operations on a 4 × 3 input.
+    let l = [0.0; 2 * 9];
+    assert_eq!(code(rel_errs(Operation::Cholesky, &a, &[ComponentView::new(2, 3, 3, &l[..])], None, None)), "SHAPE_MISMATCH");
+    // NaN in a prediction; f32 components are accepted.
+    let mut bad = svd.s.data.clone();
+    bad[1] = f64::NAN;
+    assert_eq!(code(rel_errs(Operation::Svd, &a, &[u, ComponentView::new(2, 3, 1, &bad[..]), v], None, None)), "INVALID_INPUT");
+    let s32: Vec<f32> = svd.s.data.iter().map(|&x| x as f32).collect();
+    let e32 = rel_err(Operation::Svd, &a, &[u, ComponentView::new(2, 3, 1, &s32[..]), v], None, None).unwrap();
+    assert!(e32 > 0.0 && e32 < 1e-13, "{e32:e}");
+    // Orthogonality of an operation without orthonormal factors.
+    let inv = [0.0; 9];
+    assert_eq!(orthogonality_defect(Operation::Inverse, &[ComponentView::new(1, 3, 3, &inv[..])]).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(orthogonality_defect(Operation::Svd, &[u, s]).unwrap_err().code(), "SHAPE_MISMATCH");
+}

@@ -37,11 +37,14 @@ pub struct SyntheticConfig {
     /// standard-normal factors of the paper's text, whose family passes close to singular matrices
     /// (cond up to 10⁶–10⁷ measured): no learned inverse can be accurate there.
     pub scale: Option<f64>,
+    /// Return the symmetric positive definite `H(p)H(p)ᵀ` instead of `H(p)` (for cholesky and eigh, as
+    /// the paper does for Table 7's Cholesky case). Its condition number is `cond(H(p))²`. Default false.
+    pub spd: bool,
 }
 
 impl Default for SyntheticConfig {
     fn default() -> Self {
-        Self { n: 256, rank: 20, eps: 1.0, seed: 0, decay: 0.9, scale: None }
+        Self { n: 256, rank: 20, eps: 1.0, seed: 0, decay: 0.9, scale: None, spd: false }
     }
 }
 
@@ -141,6 +144,28 @@ impl SyntheticFamily {
         faer::linalg::matmul::matmul(h.rb_mut(), Accum::Replace, b.as_ref(), a.transpose(), 1.0, Par::Seq);
         for i in 0..n {
             h[(i, i)] += self.cfg.eps;
+        }
+        if self.cfg.spd {
+            // H Hᵀ, row-major: the same whether read row- or column-major (symmetric). Only the lower
+            // triangle is computed and mirrored, so the result is exactly symmetric.
+            let hc = h.as_ref().to_owned();
+            let mut s = faer::MatMut::from_column_major_slice_mut(out, n, n);
+            faer::linalg::matmul::triangular::matmul(
+                s.rb_mut(),
+                faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
+                Accum::Replace,
+                hc.transpose(),
+                faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+                hc.as_ref(),
+                faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+                1.0,
+                Par::Seq,
+            );
+            for j in 0..n {
+                for i in 0..j {
+                    s[(i, j)] = s[(j, i)];
+                }
+            }
         }
     }
 }

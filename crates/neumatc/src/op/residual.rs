@@ -60,16 +60,40 @@ impl OpSpec {
     /// The structure residual of the joint result `g` at the row-major matrix `a`; `gscale` is the typical
     /// `‖G‖_F` of the data (used by `expm`, whose residual is homogeneous in `G`).
     pub(crate) fn residual(&self, a: &[f64], g: &[f64], probe: &Probe, gscale: f64) -> Vec<f64> {
-        self.eval(a, g, None, probe, gscale)
+        self.eval(a, true, g, None, probe, gscale)
     }
 
     /// The derivative of [`OpSpec::residual`] at `g` in the direction `dg`.
     pub(crate) fn d_residual(&self, a: &[f64], g: &[f64], dg: &[f64], probe: &Probe, gscale: f64) -> Vec<f64> {
-        self.eval(a, g, Some(dg), probe, gscale)
+        self.eval(a, true, g, Some(dg), probe, gscale)
+    }
+
+    /// The part of [`OpSpec::d_residual`] that does not involve `A` (the products among the result's own
+    /// factors). The rest, `d_residual(a, 0, dg)`, is linear in `dg` and independent of `g`: a
+    /// Gauss–Newton solve computes it once per point and only this part at every iteration.
+    pub(crate) fn d_residual_without_a(&self, a: &[f64], g: &[f64], dg: &[f64], probe: &Probe, gscale: f64) -> Vec<f64> {
+        self.eval(a, false, g, Some(dg), probe, gscale)
+    }
+
+    /// Whether the derivative has terms that involve `A` (then [`OpSpec::d_residual_without_a`] differs
+    /// from [`OpSpec::d_residual`]).
+    pub(crate) fn derivative_involves_a(&self) -> bool {
+        !matches!(self.op, Operation::Qr | Operation::Cholesky)
+    }
+
+    /// Whether the derivative depends on `g` (the residual is not linear in `G`).
+    pub(crate) fn derivative_involves_g(&self) -> bool {
+        !self.linear()
     }
 
     /// The residual (`dg = None`) or its directional derivative (`dg = Some`).
-    fn eval(&self, a: &[f64], g: &[f64], dg: Option<&[f64]>, probe: &Probe, gscale: f64) -> Vec<f64> {
+    /// `with_a = false` drops the terms of the derivative that involve `A` (see `d_residual_without_a`).
+    fn eval(&self, a: &[f64], with_a: bool, g: &[f64], dg: Option<&[f64]>, probe: &Probe, gscale: f64) -> Vec<f64> {
+        // `op(A) X` in a derivative term, or zeros when such terms are dropped.
+        let amul = |t: bool, x: &[f64], rows: usize, cols: usize| -> Vec<f64> {
+            let out_rows = if t { self.cols } else { self.rows };
+            if with_a { matmul(a, self.rows, self.cols, t, x, rows, cols, false) } else { vec![0.0; out_rows * cols] }
+        };
         let (m, n) = (self.rows, self.cols);
         let anorm = a.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
         let sk = 1.0 / (probe.k as f64).sqrt();
@@ -79,6 +103,9 @@ impl OpSpec {
             Operation::Inverse | Operation::Expm => {
                 // inverse: (A G − I) Ω / √(k n); expm: (A G − G A) Ω / (√k ‖A‖ ‖G‖).
                 let x = d.as_ref().map_or(parts[0], |d| d[0]);
+                if !with_a {
+                    return vec![0.0; n * probe.k];
+                }
                 let mut r = matmul(a, n, n, false, &probe.apply(x, n, n, false), n, probe.k, false);
                 let s = if self.op == Operation::Inverse {
                     if d.is_none() {
@@ -96,6 +123,9 @@ impl OpSpec {
             Operation::Solve => {
                 let b = self.rhs.as_deref().unwrap_or_default();
                 let x = d.as_ref().map_or(parts[0], |d| d[0]);
+                if !with_a {
+                    return vec![0.0; n];
+                }
                 let mut r = matmul(a, n, n, false, x, n, 1, false);
                 if d.is_none() {
                     sub(&mut r, b);
@@ -124,10 +154,10 @@ impl OpSpec {
                     }
                     Some(d) => {
                         let (du, ds, dv) = (d[0], d[1], d[2]);
-                        r1 = matmul(a, m, n, false, dv, n, r, false);
+                        r1 = amul(false, dv, n, r);
                         sub(&mut r1, &scale_cols(du, s));
                         sub(&mut r1, &scale_cols(u, ds));
-                        r2 = matmul(a, m, n, true, du, m, r, false);
+                        r2 = amul(true, du, m, r);
                         sub(&mut r2, &scale_cols(dv, s));
                         sub(&mut r2, &scale_cols(v, ds));
                         r3 = matmul(du, m, r, true, u, m, r, false);
@@ -205,7 +235,7 @@ impl OpSpec {
                     Some(d) => {
                         let (dlam, dv) = (d[0], d[1]);
                         let dv_om = probe.apply(dv, n, n, false);
-                        r1 = matmul(a, n, n, false, &dv_om, n, k, false);
+                        r1 = amul(false, &dv_om, n, k);
                         sub(&mut r1, &matmul(dv, n, n, false, &lam_om, n, k, false));
                         sub(&mut r1, &matmul(v, n, n, false, &scale_rows(&probe.omega, dlam, k), n, k, false));
                         r2 = matmul(dv, n, n, true, &v_om, n, k, false);
@@ -249,6 +279,17 @@ mod tests {
             };
             let (plus, minus) = (shifted(h), shifted(-h));
             let analytic = s.d_residual(&a, &g, &dg, &probe, 1.3);
+            // The split the Gauss–Newton solver uses: the A part at g = 0 plus the rest.
+            let zero = vec![0.0; g.len()];
+            let parts: Vec<f64> = s
+                .d_residual(&a, &zero, &dg, &probe, 1.3)
+                .iter()
+                .zip(s.d_residual_without_a(&a, &g, &dg, &probe, 1.3))
+                .map(|(x, y)| x + y)
+                .collect();
+            for (x, y) in parts.iter().zip(&analytic) {
+                assert!((x - y).abs() <= 1e-12 * y.abs().max(1.0), "{op:?}: split {x} vs whole {y}");
+            }
             assert_eq!(analytic.len(), plus.len(), "{op:?}");
             for (i, ((p, q), d)) in plus.iter().zip(&minus).zip(&analytic).enumerate() {
                 let fd = (p - q) / (2.0 * h);

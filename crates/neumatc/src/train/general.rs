@@ -53,16 +53,35 @@ impl General {
         self.spec.residual(a, &self.combine(c), &self.probe, self.gscale)
     }
 
-    /// `JᵀJ` and `Jᵀr` at `c` (`d = c.len()`).
-    fn normal(&self, a: &[f64], c: &[f64], r: &[f64]) -> (Mat<f64>, Vec<f64>) {
-        let d = c.len();
-        let g = self.combine(c);
-        let rows = r.len();
+    /// The part of the Jacobian that involves `A` (independent of `c`): `rows × d`, or `None` when the
+    /// operation's derivative has no such part.
+    fn jacobian_of_a(&self, a: &[f64], d: usize, rows: usize) -> Option<Mat<f64>> {
+        if !self.spec.derivative_involves_a() {
+            return None;
+        }
+        let zero = vec![0.0; self.m];
         let mut j = Mat::<f64>::zeros(rows, d);
         for l in 0..d {
-            let col = self.spec.d_residual(a, &g, &self.latent[l * self.m..(l + 1) * self.m], &self.probe, self.gscale);
+            let col = self.spec.d_residual(a, &zero, &self.latent[l * self.m..(l + 1) * self.m], &self.probe, self.gscale);
             for (i, v) in col.into_iter().enumerate() {
                 j[(i, l)] = v;
+            }
+        }
+        Some(j)
+    }
+
+    /// `JᵀJ` and `Jᵀr` at `c` (`d = c.len()`), `J` = the precomputed `A` part plus the part that depends on `c`.
+    fn normal(&self, a: &[f64], c: &[f64], r: &[f64], j_a: Option<&Mat<f64>>) -> (Mat<f64>, Vec<f64>) {
+        let d = c.len();
+        let rows = r.len();
+        let mut j = j_a.cloned().unwrap_or_else(|| Mat::<f64>::zeros(rows, d));
+        if self.spec.derivative_involves_g() {
+            let g = self.combine(c);
+            for l in 0..d {
+                let col = self.spec.d_residual_without_a(a, &g, &self.latent[l * self.m..(l + 1) * self.m], &self.probe, self.gscale);
+                for (i, v) in col.into_iter().enumerate() {
+                    j[(i, l)] += v;
+                }
             }
         }
         let mut jtj = Mat::<f64>::zeros(d, d);
@@ -79,7 +98,8 @@ impl General {
         let mut c: Vec<f64> = (0..d).map(|l| start.get(l).copied().unwrap_or(0.0)).collect();
         let mut r = self.residual(a, &c);
         let mut f = sq(&r);
-        let (mut jtj, mut jtr) = self.normal(a, &c, &r);
+        let j_a = self.jacobian_of_a(a, d, r.len());
+        let (mut jtj, mut jtr) = self.normal(a, &c, &r, j_a.as_ref());
         let mut mu = 1e-6;
         for _ in 0..MAX_ITERS {
             if f < 1e-28 {
@@ -115,20 +135,7 @@ impl General {
             if !accepted {
                 break;
             }
-            (jtj, jtr) = self.normal(a, &c, &r);
-        }
-        if std::env::var("NEUMATC_DEBUG").is_ok() {
-            let g0 = self.combine(&start[..d]);
-            let g1 = self.combine(&c);
-            let (m, r) = (self.spec.rows, self.spec.rank.max(1));
-            let dots: Vec<String> = (0..r)
-                .map(|j| {
-                    let dot: f64 = (0..m).map(|t| g0[t * r + j] * g1[t * r + j]).sum();
-                    format!("{dot:.3}")
-                })
-                .collect();
-            let dc: f64 = c.iter().zip(start).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
-            eprintln!("quad d={d} f0={:.2e} f={f:.2e} |dc|={dc:.3e} dots {dots:?}", sq(&self.residual(a, &start[..d])));
+            (jtj, jtr) = self.normal(a, &c, &r, j_a.as_ref());
         }
         Quad::from_normal(&jtj, c, f)
     }

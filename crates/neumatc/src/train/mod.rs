@@ -67,6 +67,7 @@ pub fn train(
     let a_s = family.at(&plan.supervised)?;
     let mut g_s = exact_solutions(&spec, &a_s, &plan.supervised, k)?;
     if spec.needs_alignment() {
+        check_separation(&spec, &g_s, &plan.supervised, k, &mut ctx);
         g_s = align_samples(&spec, &plan.supervised, g_s, family.domain());
     }
     match op {
@@ -196,6 +197,39 @@ pub(crate) fn exact_solutions(spec: &OpSpec, a: &MatrixBatch, params: &[f64], k:
     let parts: Vec<Vec<f64>> =
         (0..a.batch).into_par_iter().map(|i| spec.exact(a.matrix(i), &params[i * k..(i + 1) * k])).collect::<Result<_>>()?;
     Ok(parts.concat())
+}
+
+/// Warns when singular values (svd) or eigenvalues (eigh) at a sample are (nearly) repeated: their vectors
+/// are then not unique, not continuous in `p`, and cannot be learned — the thin SVD of the default
+/// synthetic family, whose `εI` leaves a cluster of equal singular values, is the common case; a
+/// truncated SVD (`rank`) of the separated leading values is.
+fn check_separation(spec: &OpSpec, g: &[f64], params: &[f64], k: usize, ctx: &mut Ctx) {
+    let m = spec.output_len();
+    let (off, len) = match spec.op {
+        Operation::Svd => (spec.rows * spec.rank, spec.rank),
+        Operation::Eigh => (0, spec.rows),
+        _ => return,
+    };
+    let mut worst: Option<(f64, usize)> = None;
+    for (j, joint) in g.chunks(m).enumerate() {
+        let v = &joint[off..off + len];
+        let top = v.iter().fold(0.0f64, |a, &x| a.max(x.abs())).max(f64::MIN_POSITIVE);
+        let gap = v.windows(2).map(|w| (w[0] - w[1]).abs() / top).fold(f64::INFINITY, f64::min);
+        if worst.is_none_or(|(w, _)| gap < w) {
+            worst = Some((gap, j));
+        }
+    }
+    if let Some((gap, j)) = worst
+        && gap < 1e-6
+    {
+        let what = if spec.op == Operation::Svd { "singular values" } else { "eigenvalues" };
+        ctx.warn(format!(
+            "{what} of A(p) are (nearly) repeated at p = {:?} (relative gap {gap:.1e}): their vectors are not unique nor \
+             continuous in p there and cannot be learned{}",
+            &params[j * k..(j + 1) * k],
+            if spec.op == Operation::Svd { "; a truncated SVD (`rank`) of the separated leading singular values can" } else { "" }
+        ));
+    }
 }
 
 /// Aligns exact results along `p` (signs and order of singular/eigen vectors): samples are visited in
