@@ -283,3 +283,24 @@ describe('Family.controlledRank', () => {
     )
   })
 })
+
+describe('Family.synthetic({ spd: true })', () => {
+  it('gives the symmetric positive definite H Hᵀ of the same family', () => {
+    const n = 6
+    const p = Float64Array.of(0.3)
+    const H = Family.synthetic({ n, rank: 2, seed: 4 }).at(p).data
+    const S = Family.synthetic({ n, rank: 2, seed: 4, spd: true }).at(p).data
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let want = 0
+        for (let t = 0; t < n; t++) want += H[i * n + t] * H[j * n + t]
+        expect(S[i * n + j]).toBeCloseTo(want, 10)
+        expect(S[i * n + j]).toBe(S[j * n + i])
+      }
+    }
+  })
+
+  it('rejects a non-boolean spd', () => {
+    expect(() => Family.synthetic({ spd: 1 as unknown as boolean })).toThrow(TypeError)
+  })
+})

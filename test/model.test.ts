@@ -143,8 +143,9 @@ describe('NeuMatC.train arguments', () => {
     await expectRejectsCode(NeuMatC.train(fam, 'inverse', { omega: -1 }), InvalidOptionError, 'INVALID_OPTION')
     await expectRejectsCode(NeuMatC.train(fam, 'inverse', { sampling: { supervised: 1 } }), InvalidOptionError, 'INVALID_OPTION')
     await expectRejectsCode(NeuMatC.train(fam, 'inverse', { activation: 'swish' as 'sine' }), InvalidOptionError, 'INVALID_OPTION')
-    // A known operation the engine does not implement yet.
-    await expectRejectsCode(NeuMatC.train(fam, 'svd'), InvalidOptionError, 'INVALID_OPTION')
+    // Options that contradict the operation or the family.
+    await expectRejectsCode(NeuMatC.train(fam, 'svd', { rank: fam.rows + 1 }), InvalidOptionError, 'INVALID_OPTION')
+    await expectRejectsCode(NeuMatC.train(fam, 'solve'), InvalidOptionError, 'INVALID_OPTION')
   })
 
   it('refuses to train an inverse on non-square samples', async () => {

@@ -33,6 +33,11 @@ export interface SyntheticOptions {
   decay?: number
   /** Overall scale of the low-rank part. */
   scale?: number
+  /**
+   * Return the symmetric positive definite `H(p) H(p)ᵀ` instead of `H(p)` (for `cholesky` and
+   * `eigh`, as the paper does for Table 7's Cholesky case). Default false.
+   */
+  spd?: boolean
 }
 
 /**
@@ -99,10 +104,14 @@ const INTEGER_CONTROLLED_RANK = new Set(['rows', 'cols', 'rank', 'paramRank', 's
  * names in `integers`) and returns the JSON the engine parses. Values and unknown names are the
  * engine's to judge.
  */
-function familyJson(what: string, opts: object, integers: ReadonlySet<string>): string {
+function familyJson(what: string, opts: object, integers: ReadonlySet<string>, booleans: ReadonlySet<string> = new Set()): string {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what}: options must be an object`)
   for (const [key, v] of Object.entries(opts)) {
     if (v === undefined) continue
+    if (booleans.has(key)) {
+      if (typeof v !== 'boolean') throw new TypeError(`${what}: option ${key} must be a boolean, got ${typeof v}`)
+      continue
+    }
     if (typeof v !== 'number') throw new TypeError(`${what}: option ${key} must be a number, got ${typeof v}`)
     if (!Number.isFinite(v)) throw new RangeError(`${what}: option ${key} must be finite, got ${v}`)
     if (integers.has(key) && (!Number.isSafeInteger(v) || v < 0)) {
@@ -138,7 +147,7 @@ export class Family {
    * @throws InvalidOptionError for values the engine rejects (e.g. `rank > n`)
    */
   static synthetic(options: SyntheticOptions = {}): Family {
-    const json = familyJson('Family.synthetic', options, INTEGER_SYNTHETIC)
+    const json = familyJson('Family.synthetic', options, INTEGER_SYNTHETIC, new Set(['spd']))
     return new Family(callNative(() => NativeFamily.synthetic(json)))
   }
 

@@ -169,7 +169,7 @@ fn bad_synthetic_options() {
 #[test]
 fn synthetic_from_json() {
     let fam = Family::synthetic_from_json(r#"{"n": 6, "rank": 2, "seed": 3, "eps": 0.5, "decay": 0.8, "scale": 1.0}"#).unwrap();
-    let direct = Family::synthetic(SyntheticConfig { n: 6, rank: 2, seed: 3, eps: 0.5, decay: 0.8, scale: Some(1.0) }).unwrap();
+    let direct = Family::synthetic(SyntheticConfig { n: 6, rank: 2, seed: 3, eps: 0.5, decay: 0.8, scale: Some(1.0), spd: false }).unwrap();
     assert_eq!(fam.at(&[0.3]).unwrap(), direct.at(&[0.3]).unwrap());
     assert_eq!(fam.describe()["kind"], "synthetic");
     assert_eq!(fam.describe()["options"]["n"], 6);
