@@ -3,6 +3,8 @@
 //! inverse, honest iteration counts), COI (exact at its nodes, spectral accuracy between them) and
 //! ZNNI (tracking the exact inverse along a grid), and the error codes of bad input.
 
+mod common;
+use common::{matmul, transpose};
 use nalgebra::DMatrix;
 use neumatc::baseline::{self, Coi, CoiConfig, NniConfig, RsvdConfig, SvdBatch, ZnnConfig};
 use neumatc::{Error, Family, MatrixBatch, SyntheticConfig};
@@ -21,24 +23,6 @@ fn diff(a: &[f64], b: &[f64]) -> Vec<f64> {
 /// `‖a − b‖_F / ‖b‖_F`.
 fn rel(a: &[f64], b: &[f64]) -> f64 {
     fro(&diff(a, b)) / fro(b)
-}
-
-/// Row-major `(m × k) · (k × n)`.
-fn matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
-    let mut c = vec![0.0; m * n];
-    for i in 0..m {
-        for l in 0..k {
-            let ail = a[i * k + l];
-            for j in 0..n {
-                c[i * n + j] += ail * b[l * n + j];
-            }
-        }
-    }
-    c
-}
-
-fn transpose(a: &[f64], m: usize, n: usize) -> Vec<f64> {
-    (0..n * m).map(|idx| a[(idx % m) * n + idx / m]).collect()
 }
 
 fn gaussian(len: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {

@@ -2,6 +2,8 @@
 //! identities, independent cross-checks (nalgebra, Taylor series, closed forms), batching, and the error
 //! codes of bad input.
 
+mod common;
+use common::{matmul, transpose};
 use nalgebra::DMatrix;
 use neumatc::baseline::{self, Threads};
 use neumatc::{Error, MatrixBatch};
@@ -18,25 +20,6 @@ fn fro(m: &[f64]) -> f64 {
 fn diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
     fro(&a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<_>>())
-}
-
-/// Row-major `a (m × k) · b (k × n)`.
-fn matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
-    let mut c = vec![0.0; m * n];
-    for i in 0..m {
-        for l in 0..k {
-            let ail = a[i * k + l];
-            for j in 0..n {
-                c[i * n + j] += ail * b[l * n + j];
-            }
-        }
-    }
-    c
-}
-
-/// Row-major transpose of an `m × n` matrix.
-fn transpose(a: &[f64], m: usize, n: usize) -> Vec<f64> {
-    (0..n * m).map(|idx| a[(idx % m) * n + idx / m]).collect()
 }
 
 fn identity(n: usize) -> Vec<f64> {
