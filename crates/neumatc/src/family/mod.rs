@@ -17,6 +17,9 @@ pub use sampled::SampledFamily;
 pub use spd_fourier::{DEFAULT_SPD_SCALE, SpdFourierConfig, SpdFourierFamily};
 pub use synthetic::{SyntheticConfig, SyntheticFamily};
 
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, MatMut, MatRef, Par};
+
 use crate::matrix::param_batch;
 use crate::{Error, MatrixBatch, Result};
 
@@ -190,6 +193,30 @@ impl Family {
                 "kind": "samples", "paramDim": f.domain().dim(), "samples": f.len(),
                 "rows": f.rows(), "cols": f.cols(), "domain": f.domain(),
             }),
+        }
+    }
+}
+
+/// Writes the exactly symmetric `B Bᵀ + shift·I` (`n × n`, `B` is `n × r`) into `out`: only the lower
+/// triangle is multiplied (half the flops), then mirrored.
+pub(crate) fn gram_into(b: MatRef<'_, f64>, shift: f64, out: &mut [f64]) {
+    let n = b.nrows();
+    let mut a = MatMut::from_column_major_slice_mut(out, n, n);
+    triangular::matmul(
+        a.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        b,
+        BlockStructure::Rectangular,
+        b.transpose(),
+        BlockStructure::Rectangular,
+        1.0,
+        Par::Seq,
+    );
+    for j in 0..n {
+        a[(j, j)] += shift;
+        for i in j + 1..n {
+            a[(j, i)] = a[(i, j)];
         }
     }
 }

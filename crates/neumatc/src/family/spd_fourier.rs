@@ -2,7 +2,6 @@
 
 use std::f64::consts::TAU;
 
-use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, MatMut, MatRef, Par};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -194,25 +193,7 @@ impl SpdFourierFamily {
             1.0,
             Par::Seq,
         );
-        let b = MatRef::from_row_major_slice(&b, n, r);
-        // Lower triangle of B Bᵀ only (half the flops), then mirrored: A is exactly symmetric.
-        let mut a = MatMut::from_column_major_slice_mut(out, n, n);
-        triangular::matmul(
-            a.as_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            b,
-            BlockStructure::Rectangular,
-            b.transpose(),
-            BlockStructure::Rectangular,
-            1.0,
-            Par::Seq,
-        );
-        for j in 0..n {
-            a[(j, j)] += self.cfg.eps;
-            for i in j + 1..n {
-                a[(j, i)] = a[(i, j)];
-            }
-        }
+        // Lower triangle of B Bᵀ only, mirrored: A is exactly symmetric.
+        super::gram_into(MatRef::from_row_major_slice(&b, n, r), self.cfg.eps, out);
     }
 }

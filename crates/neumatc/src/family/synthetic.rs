@@ -146,26 +146,9 @@ impl SyntheticFamily {
             h[(i, i)] += self.cfg.eps;
         }
         if self.cfg.spd {
-            // H Hᵀ, row-major: the same whether read row- or column-major (symmetric). Only the lower
-            // triangle is computed and mirrored, so the result is exactly symmetric.
-            let hc = h.as_ref().to_owned();
-            let mut s = faer::MatMut::from_column_major_slice_mut(out, n, n);
-            faer::linalg::matmul::triangular::matmul(
-                s.rb_mut(),
-                faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
-                Accum::Replace,
-                hc.transpose(),
-                faer::linalg::matmul::triangular::BlockStructure::Rectangular,
-                hc.as_ref(),
-                faer::linalg::matmul::triangular::BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
-            for j in 0..n {
-                for i in 0..j {
-                    s[(i, j)] = s[(j, i)];
-                }
-            }
+            // Row-major H read column-major is Hᵀ: H Hᵀ = (Hᵀ)ᵀ(Hᵀ), symmetric, written over `out`.
+            let h = h.as_ref().transpose().to_owned();
+            super::gram_into(h.as_ref(), 0.0, out);
         }
     }
 }

@@ -115,12 +115,6 @@ impl Operation {
             Operation::Expm => &["expm"],
         }
     }
-
-    /// Shape (rows, cols) of each component for an `rows × cols` input with default settings (full rank).
-    pub fn component_shapes(self, rows: usize, cols: usize) -> Result<Vec<(usize, usize)>> {
-        let rhs = (self == Operation::Solve).then(|| vec![1.0; rows]);
-        Ok(OpSpec::new(self, rows, cols, None, rhs)?.components().iter().map(|c| (c.rows, c.cols)).collect())
-    }
 }
 
 /// An operation with everything it needs: input shape, SVD rank, right-hand side of `solve`.

@@ -296,8 +296,9 @@ impl Problem<'_> {
         let p = width + 1;
         let size = p * d;
         // The system (and the GEMM that builds its structure part) are `size²` f64 each: up to 2 × 1 GiB
-        // at the cap. Skipping the solve costs accuracy (measured on the 2-D SPD task, d = 94, width 64:
-        // size 6110, held-out 2.4e-2 with the solve skipped), so the cap is set by memory, not speed.
+        // at the cap. Skipping the solve costs accuracy (measured on the 2-D SPD task at n = 64, d = 161,
+        // width 64, size 10 465: held-out 2.3e-2 with the solve skipped, 1.6e-2 with it), so the cap is set
+        // by memory, not speed.
         if size > 11_585 {
             return Ok(false);
         }
