@@ -36,6 +36,9 @@ pub enum Error {
     /// A model file is truncated, corrupt, foreign or from a newer format.
     #[error("{path:?}: {reason}")]
     Format { path: PathBuf, reason: String },
+    /// The work would need more memory than the machine has available.
+    #[error("{what} needs {need_mib} MiB but only {available_mib} MiB of memory is available")]
+    OutOfMemory { what: &'static str, need_mib: u64, available_mib: u64 },
     /// Work was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
@@ -67,6 +70,7 @@ impl Error {
             Error::NoConvergence { .. } => "NO_CONVERGENCE",
             Error::DeviceUnavailable(_) => "DEVICE_UNAVAILABLE",
             Error::Format { .. } => "FORMAT",
+            Error::OutOfMemory { .. } => "OUT_OF_MEMORY",
             Error::Cancelled => "CANCELLED",
             Error::Io(_) => "IO",
             Error::Tensor(_) => "TENSOR",
@@ -86,6 +90,7 @@ impl Error {
         "NO_CONVERGENCE",
         "DEVICE_UNAVAILABLE",
         "FORMAT",
+        "OUT_OF_MEMORY",
         "CANCELLED",
         "IO",
         "TENSOR",

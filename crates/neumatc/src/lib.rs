@@ -39,7 +39,10 @@ pub use family::{
     SyntheticConfig, SyntheticFamily,
 };
 pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
-pub use model::{Activation, Component, ComponentData, Dtype, NeuMatC, Prediction, SineMlp};
+pub use model::{
+    Activation, CheckOptions, CheckReport, Component, ComponentData, Dtype, NeuMatC, PredictOptions, Prediction, RefineConfig, Refined,
+    SineMlp,
+};
 pub use op::Operation;
 pub use sampling::{SamplingConfig, Strategy};
 pub use train::{Method, Progress, StructureLoss, TrainConfig, TrainReport, train};

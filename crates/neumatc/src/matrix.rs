@@ -64,6 +64,39 @@ pub(crate) fn check_finite(what: &'static str, data: &[f64]) -> Result<()> {
     }
 }
 
+/// Fails with `OUT_OF_MEMORY` before an allocation of `count × per_item` values of `bytes` each that
+/// the machine cannot hold (more than its available memory, or an overflowing size), instead of letting
+/// the allocator abort the process or the kernel's OOM killer end it.
+pub fn check_alloc(what: &'static str, count: usize, per_item: usize, bytes: usize) -> Result<()> {
+    let need = (count as u128) * (per_item as u128) * (bytes as u128);
+    let available = available_memory();
+    if need > available as u128 {
+        let mib = |b: u128| u64::try_from(b >> 20).unwrap_or(u64::MAX);
+        return Err(Error::OutOfMemory { what, need_mib: mib(need), available_mib: mib(available as u128) });
+    }
+    Ok(())
+}
+
+/// Memory available to this process in bytes: `MemAvailable` of `/proc/meminfo` (Linux), else `u64::MAX`
+/// (no check). Read at most once a second.
+pub fn available_memory() -> u64 {
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static CACHE: Mutex<Option<(Instant, u64)>> = Mutex::new(None);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, v)) = *cache
+        && at.elapsed().as_secs() < 1
+    {
+        return v;
+    }
+    let v = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map_or(u64::MAX, |kib| kib.saturating_mul(1024));
+    *cache = Some((Instant::now(), v));
+    v
+}
+
 /// Splits a flat parameter buffer into its batch size, checking length and finiteness.
 pub(crate) fn param_batch(params: &[f64], param_dim: usize) -> Result<usize> {
     if param_dim == 0 || !params.len().is_multiple_of(param_dim) {

@@ -46,18 +46,26 @@ impl Domain {
     /// Checks length, finiteness and that every parameter lies in the box (with a relative slack of 1e-9).
     /// Returns the batch size.
     pub fn check(&self, params: &[f64]) -> Result<usize> {
+        self.check_extrapolate(params, false).map(|(batch, _)| batch)
+    }
+
+    /// [`Domain::check`], but with `extrapolate` parameters outside the box are allowed and counted.
+    /// Returns the batch size and the number of parameters outside.
+    pub fn check_extrapolate(&self, params: &[f64], extrapolate: bool) -> Result<(usize, usize)> {
         let k = self.dim();
         let batch = param_batch(params, k)?;
+        let mut count = 0;
         for (i, p) in params.chunks_exact(k).enumerate() {
             let outside = p.iter().zip(self.lo.iter().zip(&self.hi)).any(|(&x, (&lo, &hi))| {
                 let slack = 1e-9 * (hi - lo).abs().max(1e-300);
                 x < lo - slack || x > hi + slack
             });
-            if outside {
+            if outside && !extrapolate {
                 return Err(Error::OutOfDomain { index: i, p: p.to_vec(), lo: self.lo.clone(), hi: self.hi.clone() });
             }
+            count += usize::from(outside);
         }
-        Ok(batch)
+        Ok((batch, count))
     }
 
     /// Maps parameters to `[-1, 1]^k`, the input range of the MLP. Returns `batch * k` values.
@@ -166,6 +174,8 @@ impl Family {
 
     /// `A(p)` for a batch of parameters (`params.len() = batch * param_dim`). Returns (batch, rows, cols).
     pub fn at(&self, params: &[f64]) -> Result<MatrixBatch> {
+        let batch = param_batch(params, self.param_dim())?;
+        crate::matrix::check_alloc("A(p)", batch, self.rows() * self.cols(), 8)?;
         match self {
             Family::Synthetic(f) => f.at(params),
             Family::SpdFourier(f) => f.at(params),
@@ -181,6 +191,21 @@ impl Family {
             Family::Synthetic(_) | Family::SpdFourier(_) | Family::ControlledRank(_) => None,
             Family::Sampled(f) => Some(f.params()),
         }
+    }
+
+    /// Rebuilds a built-in generator family from its [`Family::describe`] description; `Ok(None)` for
+    /// the user's samples (the description does not hold the matrices). A malformed description is an
+    /// `INVALID_OPTION` error naming the kind.
+    pub fn from_description(desc: &serde_json::Value) -> Result<Option<Self>> {
+        let kind = desc.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+        let options = || desc.get("options").map(|o| o.to_string()).unwrap_or_else(|| "{}".into());
+        Ok(Some(match kind {
+            "synthetic" => Self::synthetic_from_json(&options())?,
+            "spdFourier" => Self::spd_fourier_from_json(&options())?,
+            "controlledRank" => Self::controlled_rank_from_json(&options())?,
+            "samples" => return Ok(None),
+            other => return Err(Error::option("family", format!("unknown family kind {other:?}"))),
+        }))
     }
 
     /// A JSON description (kind and options) for reports and model files.

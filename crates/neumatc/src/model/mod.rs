@@ -1,16 +1,20 @@
 //! The trained NeuMatC model: `G(p) = Φ_θ(p) · C` per result component.
 
+mod check;
+mod io;
 mod mlp;
 
 use candle_core::{DType, Device, Tensor};
 use faer::{Accum, MatMut, MatRef, Par};
 
+pub use check::{CheckOptions, CheckReport, RefineConfig, Refined};
+pub use io::{FORMAT_VERSION, read_metadata};
 pub use mlp::{Activation, SineMlp};
 pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
 
 use crate::Result;
 use crate::device::DeviceSpec;
-use crate::family::Domain;
+use crate::family::{Domain, Family};
 use crate::matrix::{BufferSource, FreshBuffers};
 use crate::op::{OpSpec, Operation};
 use crate::train::TrainReport;
@@ -40,6 +44,14 @@ impl Dtype {
         match self {
             Dtype::F32 => "f32",
             Dtype::F64 => "f64",
+        }
+    }
+
+    /// Bytes per value.
+    pub fn bytes(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
         }
     }
 }
@@ -96,6 +108,16 @@ pub struct Component {
 pub struct Prediction {
     /// The components.
     pub components: Vec<Component>,
+    /// Notes about this prediction (parameters extrapolated outside the trained domain, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Options of [`NeuMatC::predict_opts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PredictOptions {
+    /// Allow parameters outside the trained domain (default false: they are an `OUT_OF_DOMAIN` error).
+    /// The model was never fitted there and its error is unknown: the prediction carries a warning.
+    pub extrapolate: bool,
 }
 
 impl Prediction {
@@ -143,6 +165,11 @@ pub struct NeuMatC {
     pub(crate) dtype: Dtype,
     pub(crate) device: DeviceSpec,
     pub(crate) report: TrainReport,
+    /// The family the model was trained on, when it can be rebuilt (the built-in generators; `None` for
+    /// the user's samples after a load): [`NeuMatC::check`] and [`NeuMatC::refine`] evaluate `A(p)` with it.
+    pub(crate) family: Option<Family>,
+    /// [`Family::describe`] of the training family (kept in model files).
+    pub(crate) family_info: serde_json::Value,
 }
 
 impl NeuMatC {
@@ -196,7 +223,61 @@ impl NeuMatC {
         &self.shapes
     }
 
-    /// `Φ(p)` for a batch of parameters (already checked against the domain). Returns `batch × d` f64.
+    /// The family the model was trained on, if it is known (see [`NeuMatC::check`]).
+    pub fn family(&self) -> Option<&Family> {
+        self.family.as_ref()
+    }
+
+    /// The JSON description of the training family ([`Family::describe`]).
+    pub fn family_info(&self) -> &serde_json::Value {
+        &self.family_info
+    }
+
+    /// The family to evaluate `A(p)` with: `given` (checked against the model's shape and parameter
+    /// dimension) or the training family.
+    pub(crate) fn family_for<'a>(&'a self, given: Option<&'a Family>, op: &'static str) -> Result<&'a Family> {
+        match given.or(self.family.as_ref()) {
+            Some(f) => {
+                if (f.rows(), f.cols()) != (self.spec.rows, self.spec.cols) {
+                    return Err(crate::Error::ShapeMismatch {
+                        op,
+                        expected: vec![self.spec.rows, self.spec.cols],
+                        got: vec![f.rows(), f.cols()],
+                    });
+                }
+                if f.param_dim() != self.param_dim() {
+                    return Err(crate::Error::option(
+                        "family",
+                        format!("has {} parameter dimensions, the model {}", f.param_dim(), self.param_dim()),
+                    ));
+                }
+                Ok(f)
+            }
+            None => Err(crate::Error::option(
+                "family",
+                format!(
+                    "{op} needs A(p): this model was trained on {} and does not carry it; pass the family",
+                    self.family_info.get("kind").and_then(|k| k.as_str()).unwrap_or("an unknown family")
+                ),
+            )),
+        }
+    }
+
+    /// Checks `params` against the domain (outside points are an error unless `extrapolate`); returns the
+    /// batch size and the warning to attach when some parameters lie outside.
+    pub(crate) fn check_params(&self, params: &[f64], extrapolate: bool) -> Result<(usize, Option<String>)> {
+        let (batch, outside) = self.domain.check_extrapolate(params, extrapolate)?;
+        let warning = (outside > 0).then(|| {
+            format!(
+                "{outside} of {batch} parameters lie outside the trained domain [{:?}, {:?}]: the model was never fitted there \
+                 and its error is unknown (check the answer with `check`)",
+                self.domain.lo, self.domain.hi
+            )
+        });
+        Ok((batch, warning))
+    }
+
+    /// `Φ(p)` for a batch of parameters (already checked against the domain). Returns `batch × d`.
     pub(crate) fn coefficients(&self, params: &[f64]) -> Result<Tensor> {
         let k = self.domain.dim();
         let x = self.domain.normalize(params);
@@ -213,7 +294,14 @@ impl NeuMatC {
 
     /// [`NeuMatC::predict`] writing into buffers taken from `buffers`.
     pub fn predict_with(&self, params: &[f64], buffers: &dyn BufferSource) -> Result<Prediction> {
-        let batch = self.domain.check(params)?;
+        self.predict_opts(params, PredictOptions::default(), buffers)
+    }
+
+    /// [`NeuMatC::predict_with`] with options (extrapolation outside the trained domain).
+    pub fn predict_opts(&self, params: &[f64], opts: PredictOptions, buffers: &dyn BufferSource) -> Result<Prediction> {
+        let (batch, warning) = self.check_params(params, opts.extrapolate)?;
+        let out_len = self.shapes.iter().map(|&(r, c)| r * c).sum::<usize>();
+        crate::matrix::check_alloc("prediction", batch, out_len, self.dtype.bytes())?;
         let phi = self.coefficients(params)?;
         let d = self.latent_dim;
         let mut components = Vec::with_capacity(self.shapes.len());
@@ -233,7 +321,7 @@ impl NeuMatC {
             };
             components.push(Component { name, batch, rows, cols, data });
         }
-        Ok(Prediction { components })
+        Ok(Prediction { components, warnings: warning.into_iter().collect() })
     }
 }
 

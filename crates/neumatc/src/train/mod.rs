@@ -110,6 +110,8 @@ pub fn train(
         dtype: cfg.dtype,
         device,
         report: TrainReport::default(),
+        family: Some(family.clone()),
+        family_info: family.describe(),
     };
 
     ctx.phase("validate")?;
