@@ -1,4 +1,4 @@
-// Finds a python3 with NumPy for the side-by-side baselines, installing NumPy from PyPI into an
+// Finds a python3 with NumPy for the side-by-side baselines (and safetensors, to check model files), installing NumPy from PyPI into an
 // ignored virtual environment (bench/.venv) when the system one lacks it. Never part of `npm install`.
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -6,14 +6,14 @@ import path from 'node:path'
 
 function hasNumpy(python) {
   try {
-    execFileSync(python, ['-c', 'import numpy'], { stdio: 'ignore' })
+    execFileSync(python, ['-c', 'import numpy, scipy, safetensors'], { stdio: 'ignore' })
     return true
   } catch {
     return false
   }
 }
 
-/** Returns a python executable with numpy (and scipy when it installs), or null. */
+/** Returns a python executable with numpy, scipy and safetensors (the model-file check), or null. */
 export function setupPython(root) {
   if (process.env.NEUMATC_NO_NUMPY) return null
   const venv = path.join(root, 'bench/.venv')
@@ -27,7 +27,7 @@ export function setupPython(root) {
   }
   try {
     if (!existsSync(venvPython)) execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' })
-    execFileSync(venvPython, ['-m', 'pip', 'install', '--quiet', 'numpy', 'scipy'], { stdio: 'inherit' })
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--quiet', 'numpy', 'scipy', 'safetensors'], { stdio: 'inherit' })
     return hasNumpy(venvPython) ? venvPython : null
   } catch (e) {
     console.warn(`could not install NumPy (${e.message}): NumPy columns are skipped`)

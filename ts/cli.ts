@@ -2,11 +2,14 @@
 /**
  * The `neumatc` command line: a thin layer over the public API.
  *
+ * `neumatc train` trains and saves a model, `predict` evaluates a saved one, `check` verifies its
+ * answers, `info` prints a model file's metadata.
+ *
  * `neumatc demo` trains a model of an operation (`A(p)⁻¹` by default; `--op` picks any of
  * {@link OPERATIONS}) on one of the built-in families, then compares it with the exact solver on
  * held-out parameters (time per matrix and the paper's RelErr).
  *
- * Exit codes: 0 ok, 1 user error or `NeuMatCError`, 2 internal error.
+ * Exit codes: 0 ok, 1 user error or `NeuMatCError`, 2 internal error (code `INTERNAL` or a bug).
  *
  * @module
  */
@@ -25,6 +28,7 @@ import {
   type Operation,
   type Progress,
   type TrainOptions,
+  type TrainReport,
 } from './index.js'
 
 /** The built-in families `demo` can train on. */
@@ -218,21 +222,20 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 
-async function demo(opts: DemoOptions, rankGiven: boolean): Promise<void> {
+/**
+ * Trains with a progress bar on stderr (a TTY; phase lines otherwise, nothing with `--quiet` or
+ * `--json`). Ctrl-C cancels the training cleanly (the promise rejects with `CANCELLED`); a second
+ * Ctrl-C quits at once.
+ */
+async function trainWithProgress(
+  fam: Family,
+  op: Operation,
+  options: TrainOptions,
+  opts: { quiet: boolean; json: boolean },
+): Promise<NeuMatC> {
   const log = (msg: string) => {
     if (!opts.quiet && !opts.json) process.stderr.write(`${msg}\n`)
   }
-  const op = opts.op
-  const s = setup(opts, rankGiven)
-  const fam = s.fam
-  const settings = Object.entries(s.familyOptions)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ')
-  const box = fam.domain.lo.map((lo, j) => `[${lo}, ${fam.domain.hi[j]}]`).join(' × ')
-  log(`family: ${s.kind} ${settings}, p in ${box}`)
-  for (const note of s.notes) log(`note: ${note}`)
-
   const controller = new AbortController()
   let interrupts = 0
   const onSigint = () => {
@@ -271,14 +274,31 @@ async function demo(opts: DemoOptions, rankGiven: boolean): Promise<void> {
     }
   }
 
-  let model: NeuMatC
-  const t0 = performance.now()
   try {
-    model = await NeuMatC.train(fam, op, { ...s.train, seed: opts.seed, steps: opts.steps, onProgress, signal: controller.signal })
+    return await NeuMatC.train(fam, op, { ...options, onProgress, signal: controller.signal })
   } finally {
     if (barStarted) bar.stop()
     process.off('SIGINT', onSigint)
   }
+}
+
+async function demo(opts: DemoOptions, rankGiven: boolean): Promise<void> {
+  const log = (msg: string) => {
+    if (!opts.quiet && !opts.json) process.stderr.write(`${msg}\n`)
+  }
+  const op = opts.op
+  const s = setup(opts, rankGiven)
+  const fam = s.fam
+  const settings = Object.entries(s.familyOptions)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
+  const box = fam.domain.lo.map((lo, j) => `[${lo}, ${fam.domain.hi[j]}]`).join(' × ')
+  log(`family: ${s.kind} ${settings}, p in ${box}`)
+  for (const note of s.notes) log(`note: ${note}`)
+
+  const t0 = performance.now()
+  const model = await trainWithProgress(fam, op, { ...s.train, seed: opts.seed, steps: opts.steps }, opts)
   const trainSeconds = (performance.now() - t0) / 1000
   const report = model.report
   log(`trained in ${fmt(trainSeconds, 2)} s`)
@@ -372,6 +392,108 @@ async function demo(opts: DemoOptions, rankGiven: boolean): Promise<void> {
   )
 }
 
+
+/** Options of `neumatc train`. */
+interface TrainCliOptions extends Pick<DemoOptions, 'op' | 'family' | 'n' | 'rank' | 'eps' | 'seed' | 'steps' | 'json' | 'quiet'> {
+  out: string
+  dtype?: 'f32' | 'f64'
+  accuracy?: number
+}
+
+async function trainCommand(opts: TrainCliOptions, rankGiven: boolean): Promise<void> {
+  const s = setup({ ...opts, test: 0, runs: 0 }, rankGiven)
+  if (!opts.quiet && !opts.json) for (const note of s.notes) process.stderr.write(`note: ${note}\n`)
+  const model = await trainWithProgress(s.fam, opts.op, { ...s.train, seed: opts.seed, steps: opts.steps, dtype: opts.dtype, accuracy: opts.accuracy }, opts)
+  await model.save(opts.out)
+  const r = model.report
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ out: opts.out, operation: opts.op, notes: s.notes, metadata: model.metadata }, null, 2)}\n`)
+    return
+  }
+  process.stdout.write(
+    `saved ${opts.out}: ${opts.op} of ${s.fam.rows}×${s.fam.cols} matrices on the ${s.kind} family\n` +
+      `training: ${fmt(r.seconds, 2)} s, ${r.steps} steps, latent dim ${model.latentDim}, held-out RelErr ${fmt(r.heldOutRelErr ?? undefined)}\n` +
+      r.warnings.map((w) => `warning: ${w}\n`).join(''),
+  )
+}
+
+/** `--params 0.1,0.2,…`: `batch * paramDim` numbers, flattened. */
+function paramsArg(value: string): Float64Array {
+  const parts = value.split(',').map((v) => v.trim())
+  const out = Float64Array.from(parts, Number)
+  if (parts.some((v) => v === '') || out.some((v) => !Number.isFinite(v))) {
+    throw new InvalidArgumentError('expected comma-separated finite numbers, e.g. 0.1,0.25,0.9')
+  }
+  return out
+}
+
+function checkParamCount(params: Float64Array, model: NeuMatC): void {
+  if (params.length % model.paramDim !== 0) {
+    throw new RangeError(`--params holds ${params.length} numbers, not a multiple of the model's parameter dimension ${model.paramDim}`)
+  }
+}
+
+async function predictCommand(file: string, opts: { params: Float64Array; extrapolate: boolean; pretty: boolean }): Promise<void> {
+  const model = await NeuMatC.load(file)
+  checkParamCount(opts.params, model)
+  const out = await model.predict(opts.params, { extrapolate: opts.extrapolate })
+  const components = Object.fromEntries(
+    Object.entries(out as unknown as Record<string, MatrixBatch>).map(([name, m]) => [name, { batch: m.batch, rows: m.rows, cols: m.cols, data: Array.from(m.data) }]),
+  )
+  const result = { operation: model.operation, params: Array.from(opts.params), paramDim: model.paramDim, dtype: model.dtype, components, warnings: out.warnings }
+  for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`)
+  process.stdout.write(`${JSON.stringify(result, null, opts.pretty ? 2 : undefined)}\n`)
+}
+
+async function checkCommand(file: string, opts: { params: Float64Array; extrapolate: boolean; probes?: number; json: boolean }): Promise<void> {
+  const model = await NeuMatC.load(file)
+  checkParamCount(opts.params, model)
+  if (!model.hasFamily) {
+    throw new RangeError(`${file} was trained on the user's samples (fromSamples): check it from code with model.check(params, { family })`)
+  }
+  const r = await model.check(opts.params, { probes: opts.probes, extrapolate: opts.extrapolate })
+  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`)
+  const names = Object.keys(r.measures)
+  const k = model.paramDim
+  if (opts.json) {
+    const measures = Object.fromEntries(names.map((n) => [n, Array.from(r.measures[n])]))
+    process.stdout.write(`${JSON.stringify({ operation: model.operation, params: Array.from(opts.params), paramDim: k, measures, warnings: r.warnings }, null, 2)}\n`)
+    return
+  }
+  const rows = Array.from({ length: r.batch }, (_, i) => [
+    Array.from(opts.params.subarray(i * k, (i + 1) * k), (v) => String(v)).join(', '),
+    ...names.map((n) => fmt(r.measures[n][i])),
+  ])
+  process.stdout.write(`${table(['p', ...names], rows)}\n`)
+}
+
+function infoCommand(file: string, opts: { json: boolean }): void {
+  const meta = NeuMatC.readInfo(file) as Record<string, unknown> & { report: TrainReport }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(meta, null, 2)}\n`)
+    return
+  }
+  const r = meta.report
+  const family = meta.family as { kind?: string; options?: Record<string, unknown> } | undefined
+  const domain = meta.domain as { lo: number[]; hi: number[] } | undefined
+  const spec = meta.spec as { rows: number; cols: number; rank: number } | undefined
+  const lines = [
+    `file: ${file}`,
+    `format: neumatc v${String(meta.formatVersion)} (library ${String(meta.libraryVersion ?? 'unknown')})`,
+    `operation: ${String(meta.operation)}${spec ? ` of ${spec.rows}×${spec.cols} matrices${meta.operation === 'svd' ? `, rank ${spec.rank}` : ''}` : ''}`,
+    `family: ${family?.kind ?? 'unknown'}${family?.options ? ` ${JSON.stringify(family.options)}` : ''}`,
+    ...(domain ? [`domain: ${domain.lo.map((lo, j) => `[${lo}, ${domain.hi[j]}]`).join(' × ')}`] : []),
+    `latent dim: ${String(meta.latentDim)}, dtype ${String(meta.dtype)}, trained on ${String(meta.device)}`,
+    ...(r
+      ? [
+          `training: ${fmt(r.seconds, 2)} s, ${r.steps} steps, ${r.supervised} exact solves, held-out RelErr ${fmt(r.heldOutRelErr ?? undefined)} (${r.heldOutCount} points)`,
+          ...r.warnings.map((w) => `warning: ${w}`),
+        ]
+      : []),
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+}
+
 /** Builds the command-line program (exported for tests). */
 export function program(): Command {
   const cmd = new Command()
@@ -398,6 +520,46 @@ export function program(): Command {
     .option('--json', 'print one JSON object instead of a table', false)
     .option('--quiet', 'no progress output', false)
     .action(async (o: DemoOptions, command: Command) => demo(o, command.getOptionValueSource('rank') === 'cli'))
+  cmd
+    .command('train')
+    .description('train an operation on a built-in family and save the model (safetensors + JSON metadata, written atomically)')
+    .requiredOption('--out <file>', 'where to save the model (e.g. model.neumatc)')
+    .addOption(new Option('--op <name>', 'operation to learn').choices(OPERATIONS).default('inverse'))
+    .addOption(new Option('--family <kind>', 'matrix family (default: synthetic; spdFourier for cholesky and eigh)').choices(FAMILIES))
+    .option('--n <n>', 'matrix order', intArg(1), 256)
+    .option('--rank <r>', 'rank of the low-rank part; with --op svd also the SVD rank', intArg(1), 20)
+    .option('--eps <eps>', 'shift eps of the eps*I term (synthetic, spdFourier)', floatArg)
+    .option('--seed <seed>', 'seed of the family and the training', intArg(0), 7)
+    .option('--steps <steps>', 'optimiser steps (default: the engine default)', intArg(1))
+    .option('--accuracy <tol>', 'held-out RelErr the automatic latent dimension aims for', floatArg)
+    .addOption(new Option('--dtype <dtype>', 'element type of the model').choices(['f32', 'f64']))
+    .option('--json', 'print the saved metadata as JSON', false)
+    .option('--quiet', 'no progress output', false)
+    .addHelpText('after', '\nExamples:\n  neumatc train --n 128 --rank 10 --out inv128.neumatc\n  neumatc train --op svd --n 64 --rank 8 --out svd.neumatc')
+    .action(async (o: TrainCliOptions, command: Command) => trainCommand(o, command.getOptionValueSource('rank') === 'cli'))
+  cmd
+    .command('predict')
+    .description("evaluate a saved model at parameters; prints the result components as JSON")
+    .argument('<model>', 'a model file written by `neumatc train` or model.save()')
+    .requiredOption('--params <list>', 'comma-separated parameters, batch * paramDim numbers (e.g. 0.1,0.5,0.9)', paramsArg)
+    .option('--extrapolate', 'allow parameters outside the trained domain (with a warning)', false)
+    .option('--pretty', 'indent the JSON', false)
+    .action(async (file: string, o: { params: Float64Array; extrapolate: boolean; pretty: boolean }) => predictCommand(file, o))
+  cmd
+    .command('check')
+    .description("a-posteriori residuals of a saved model's answers at parameters (no exact solve)")
+    .argument('<model>', 'a model file')
+    .requiredOption('--params <list>', 'comma-separated parameters, batch * paramDim numbers', paramsArg)
+    .option('--probes <k>', 'estimate the norms with k random probes instead of exactly', intArg(1))
+    .option('--extrapolate', 'allow parameters outside the trained domain (with a warning)', false)
+    .option('--json', 'print JSON instead of a table', false)
+    .action(async (file: string, o: { params: Float64Array; extrapolate: boolean; probes?: number; json: boolean }) => checkCommand(file, o))
+  cmd
+    .command('info')
+    .description("a model file's metadata: format, operation, shapes, family, domain, training report")
+    .argument('<model>', 'a model file')
+    .option('--json', 'print the whole metadata as JSON', false)
+    .action((file: string, o: { json: boolean }) => infoCommand(file, o))
   return cmd
 }
 
@@ -409,7 +571,7 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1
     if (e instanceof NeuMatCError) {
       process.stderr.write(`neumatc: ${e.code}: ${e.message}\n`)
-      return 1
+      return e.code === 'INTERNAL' ? 2 : 1
     }
     if (e instanceof TypeError || e instanceof RangeError) {
       process.stderr.write(`neumatc: ${e.message}\n`)

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'NO_CONVERGENCE',
   'DEVICE_UNAVAILABLE',
   'FORMAT',
+  'OUT_OF_MEMORY',
   'CANCELLED',
   'IO',
   'TENSOR',
@@ -151,6 +152,28 @@ export class InvalidOptionError extends NeuMatCError {
   }
 }
 
+/**
+ * A model file is truncated, corrupt, foreign or from a newer format version (code `FORMAT`). The
+ * message names the file and the problem.
+ */
+export class FormatError extends NeuMatCError {
+  /** @param message - which file and what is wrong with it */
+  constructor(message: string, options?: NeuMatCErrorOptions) {
+    super('FORMAT', message, options)
+  }
+}
+
+/**
+ * The work would need more memory than the machine has available (code `OUT_OF_MEMORY`): refused
+ * before allocating, so the process survives. Use a smaller batch or matrix.
+ */
+export class OutOfMemoryError extends NeuMatCError {
+  /** @param message - what needed how much memory */
+  constructor(message: string, options?: NeuMatCErrorOptions) {
+    super('OUT_OF_MEMORY', message, options)
+  }
+}
+
 type Ctor = new (message: string, options?: NeuMatCErrorOptions) => NeuMatCError
 
 const CLASS_OF: Partial<Record<ErrorCode, Ctor>> = {
@@ -164,6 +187,8 @@ const CLASS_OF: Partial<Record<ErrorCode, Ctor>> = {
   NO_CONVERGENCE: ConvergenceError,
   DEVICE_UNAVAILABLE: DeviceUnavailableError,
   CANCELLED: CancelledError,
+  FORMAT: FormatError,
+  OUT_OF_MEMORY: OutOfMemoryError,
 }
 
 /** Whether `code` is one of {@link ERROR_CODES}. */
@@ -173,7 +198,8 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 
 /**
  * Converts an error thrown by the native addon into the matching {@link NeuMatCError}
- * subclass, keeping the original as `cause`. Values that carry no engine code (a `TypeError`
+ * subclass, keeping the original as `cause`; napi's `GenericFailure` (a Rust panic caught at the
+ * boundary) becomes code `INTERNAL`. Values that carry no engine code (a `TypeError`
  * from argument checks, a non-error) are returned unchanged.
  *
  * @param e - whatever the native call threw or rejected with
@@ -182,7 +208,9 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 export function fromNative(e: unknown): unknown {
   if (e instanceof NeuMatCError) return e
   if (!(e instanceof Error)) return e
-  const code = (e as { code?: unknown }).code
+  let code = (e as { code?: unknown }).code
+  // napi-rs reports a Rust panic caught at the boundary (`catch_unwind`) as `GenericFailure`.
+  if (code === 'GenericFailure') code = 'INTERNAL'
   if (!isErrorCode(code)) return e
   const Class = CLASS_OF[code]
   return Class ? new Class(e.message, { cause: e }) : new NeuMatCError(code, e.message, { cause: e })

@@ -19,9 +19,16 @@ export type { Domain, SamplesOptions, SyntheticOptions } from './families.js'
 export type { ControlledRankOptions, SpdFourierOptions } from './families.js'
 export { NeuMatC, OPERATIONS } from './model.js'
 export type {
+  CheckOptions,
+  CheckResult,
   ComponentNames,
   Components,
+  ModelMetadata,
   OpSpec,
+  PredictOptions,
+  PredictionNotes,
+  RefineOptions,
+  RefineResult,
   Operation,
   Prediction,
   Progress,
@@ -36,6 +43,8 @@ export {
   ConvergenceError,
   DeviceUnavailableError,
   ERROR_CODES,
+  FormatError,
+  OutOfMemoryError,
   IllConditionedError,
   NotPositiveDefiniteError,
   InvalidInputError,

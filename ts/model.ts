@@ -4,7 +4,18 @@
  *
  * @module
  */
-import { CancelToken, type NativeComponent, type NativeModel, train as nativeTrain } from './native.js'
+import {
+  CancelToken,
+  loadModel,
+  loadModelSync,
+  readModelMetadata,
+  type NativeCheck,
+  type NativeComponent,
+  type NativeModel,
+  type NativePrediction,
+  type NativeRefined,
+  train as nativeTrain,
+} from './native.js'
 import { CancelledError, awaitNative, callNative, fromNative } from './errors.js'
 import { Family, type Domain } from './families.js'
 import { type FloatArray, type MatrixBatch, checkParams, toFloat64 } from './matrix.js'
@@ -273,6 +284,16 @@ function optionsJson(options: TrainOptions): string {
   return JSON.stringify({ ...rest, rhs })
 }
 
+type NativeFamilyArg = Family['native'] | null
+
+function predictOptions(options: PredictOptions): boolean {
+  checkOptionsObject(options, 'predict')
+  const { extrapolate, ...rest } = options
+  if (Object.keys(rest).length > 0) throw new TypeError(`predict: unknown option '${Object.keys(rest)[0]}'`)
+  checkBool(extrapolate, 'extrapolate')
+  return extrapolate ?? false
+}
+
 function checkOperation(op: unknown): asserts op is Operation {
   if (typeof op !== 'string') throw new TypeError(`operation must be a string, got ${typeof op}`)
   if (!(OPERATIONS as readonly string[]).includes(op)) {
@@ -284,10 +305,132 @@ function toBatch(c: NativeComponent): MatrixBatch<FloatArray> {
   return { batch: c.batch, rows: c.rows, cols: c.cols, data: c.data }
 }
 
-function toPrediction<Op extends Operation>(components: NativeComponent[]): Prediction<Op> {
+function toPrediction<Op extends Operation>(p: NativePrediction): Prediction<Op> & PredictionNotes {
   const out: Record<string, MatrixBatch<FloatArray>> = {}
-  for (const c of components) out[c.name] = toBatch(c)
-  return out as Prediction<Op>
+  for (const c of p.components) out[c.name] = toBatch(c)
+  // Not enumerable: `Object.keys(prediction)` stays the list of components.
+  Object.defineProperty(out, 'warnings', { value: Object.freeze(p.warnings), enumerable: false })
+  return out as Prediction<Op> & PredictionNotes
+}
+
+/** Notes attached to every prediction (a non-enumerable property, so the components stay the only keys). */
+export interface PredictionNotes {
+  /** Warnings about this prediction, e.g. parameters extrapolated outside the trained domain; empty when none. */
+  readonly warnings: readonly string[]
+}
+
+/** Options of {@link NeuMatC.predict}. */
+export interface PredictOptions {
+  /**
+   * Allow parameters outside the trained domain (default `false`: they throw an
+   * {@link OutOfDomainError}). The model was never fitted there; the result's `warnings` say so —
+   * verify such answers with {@link NeuMatC.check}.
+   */
+  extrapolate?: boolean
+}
+
+/** Options of {@link NeuMatC.check}. */
+export interface CheckOptions {
+  /** The family that gives `A(p)` (default: the model's training family, when it carries one). */
+  family?: Family
+  /**
+   * Estimate each residual norm with this many Gaussian probe vectors (`O(k n²)` per parameter)
+   * instead of computing it exactly (`O(n³)`, the default).
+   */
+  probes?: number
+  /** Allow parameters outside the trained domain (a warning is attached). */
+  extrapolate?: boolean
+}
+
+/**
+ * Per-parameter a-posteriori residuals of a model's answers (see {@link NeuMatC.check}). `residual`
+ * is the operation's main structure residual; `measures` holds every measure by name:
+ * inverse `residual` (`‖A Ĝ − I‖_F/√n`) and `contraction` (`‖I − A Ĝ‖₂`, refinement converges below 1);
+ * solve `residual` (`‖A x − b‖/‖b‖`); svd `residual` (`(‖AV − US‖² + ‖AᵀU − VS‖²)^½/‖A‖`),
+ * `reconstruction` and `orthogonality`; qr `residual` (`‖QR − A‖/‖A‖`) and `orthogonality`;
+ * cholesky `residual` (`‖LLᵀ − A‖/‖A‖`); eigh `residual` (`‖AV − VΛ‖/‖A‖`) and `orthogonality`;
+ * expm `residual` (the commutator `‖AE − EA‖/(‖A‖‖E‖)`, necessary but not sufficient).
+ */
+export interface CheckResult {
+  /** Number of parameters checked. */
+  batch: number
+  /** The main residual, one value per parameter. */
+  residual: Float64Array
+  /** Every measure by name, one value per parameter. */
+  measures: Record<string, Float64Array>
+  /** Warnings (extrapolated parameters, ...). */
+  warnings: string[]
+}
+
+/** Options of {@link NeuMatC.refine}. */
+export interface RefineOptions {
+  /** Target relative residual `‖b − A x‖₂ / ‖b‖₂` (default 1e-12; the floor is about cond(A)·1e-16). */
+  tol?: number
+  /** Most refinement iterations before falling back to the exact solver (default 30). */
+  maxIter?: number
+  /** The family that gives `A(p)` (default: the model's training family, when it carries one). */
+  family?: Family
+  /** Allow parameters outside the trained domain (a warning is attached). */
+  extrapolate?: boolean
+}
+
+/** What {@link NeuMatC.refine} returns. */
+export interface RefineResult {
+  /** The solutions, (batch, n, 1), f64. */
+  x: MatrixBatch<Float64Array>
+  /** Refinement iterations used per parameter. */
+  iterations: Uint32Array
+  /** Final relative residual `‖b − A x‖₂ / ‖b‖₂` per parameter. */
+  residual: Float64Array
+  /**
+   * Per parameter, whether the exact solver was used instead: the learned inverse was not a
+   * contraction there (`‖I − AĜ‖ ≥ 1`) or `tol` was not reached within `maxIter`.
+   */
+  fellBack: boolean[]
+  /** Warnings (extrapolated parameters, ...). */
+  warnings: string[]
+}
+
+/** The metadata of a model file (see {@link NeuMatC.readInfo}): format, operation, shapes, family, report, ... */
+export type ModelMetadata = Record<string, unknown> & {
+  formatVersion: number
+  operation: Operation
+  report: TrainReport
+}
+
+function checkPath(path: unknown, what: string): asserts path is string {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${what}: path must be a non-empty string`)
+}
+
+function checkBool(v: unknown, name: string): void {
+  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${name} must be a boolean`)
+}
+
+function checkOptionsObject(o: unknown, what: string): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${what}: options must be an object`)
+}
+
+function familyOption(family: unknown): Family | undefined {
+  if (family !== undefined && !(family instanceof Family)) throw new TypeError('family must be a Family')
+  return family
+}
+
+function toCheck(c: NativeCheck): CheckResult {
+  const measures: Record<string, Float64Array> = {}
+  c.names.forEach((name, i) => {
+    measures[name] = c.values[i]
+  })
+  return { batch: c.batch, residual: measures.residual, measures, warnings: c.warnings }
+}
+
+function toRefined(r: NativeRefined): RefineResult {
+  return {
+    x: { batch: r.batch, rows: r.n, cols: 1, data: r.x },
+    iterations: r.iterations,
+    residual: r.residual,
+    fellBack: r.fellBack,
+    warnings: r.warnings,
+  }
 }
 
 /**
@@ -306,6 +449,7 @@ export class NeuMatC<Op extends Operation = Operation> {
   #domain?: Domain
   #spec?: OpSpec
 
+  /** @internal */
   private constructor(native: NativeModel) {
     this.native = native
   }
@@ -423,19 +567,149 @@ export class NeuMatC<Op extends Operation = Operation> {
    * `params` is copied first.
    *
    * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
-   * @returns e.g. `{ inverse: MatrixBatch }`
+   * @param options - `extrapolate: true` allows parameters outside the domain (with a warning)
+   * @returns e.g. `{ inverse: MatrixBatch }`, plus a non-enumerable `warnings` array
    * @throws TypeError/RangeError for a malformed `params`
-   * @throws OutOfDomainError for parameters outside the domain
+   * @throws OutOfDomainError for parameters outside the domain (unless `extrapolate`)
    */
-  async predict(params: Float64Array): Promise<Prediction<Op>> {
+  async predict(params: Float64Array, options: PredictOptions = {}): Promise<Prediction<Op> & PredictionNotes> {
     checkParams(params, this.paramDim)
-    return toPrediction<Op>(await awaitNative(() => this.native.predict(params)))
+    const extrapolate = predictOptions(options)
+    return toPrediction<Op>(await awaitNative(() => this.native.predict(params, extrapolate)))
   }
 
   /** Like {@link NeuMatC.predict}, on the calling thread (for tight loops and the CLI). */
-  predictSync(params: Float64Array): Prediction<Op> {
+  predictSync(params: Float64Array, options: PredictOptions = {}): Prediction<Op> & PredictionNotes {
     checkParams(params, this.paramDim)
-    return toPrediction<Op>(callNative(() => this.native.predictSync(params)))
+    const extrapolate = predictOptions(options)
+    return toPrediction<Op>(callNative(() => this.native.predictSync(params, extrapolate)))
+  }
+
+  /**
+   * Verifies the model's answers at `params`: per-parameter residual norms of the operation's
+   * algebraic structure (`‖A Ĝ − I‖`, reconstruction and orthogonality errors, ... — see
+   * {@link CheckResult}), computed from `A(p)` without any exact solve. Runs off the JavaScript thread.
+   *
+   * @example
+   * ```ts
+   * const { residual } = await model.check(p)          // ‖A(p) Ĝ(p) − I‖_F / √n per parameter
+   * ```
+   *
+   * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
+   * @param options - the `family` giving `A(p)` (required for models trained with `fromSamples` and
+   *   then loaded from a file), `probes`, `extrapolate`
+   * @throws InvalidOptionError when no family is known, ShapeMismatchError for a family of another shape
+   */
+  async check(params: Float64Array, options: CheckOptions = {}): Promise<CheckResult> {
+    const [family, json] = this.#checkArgs(params, options)
+    return toCheck(await awaitNative(() => this.native.check(family, params, json)))
+  }
+
+  /** Like {@link NeuMatC.check}, on the calling thread. */
+  checkSync(params: Float64Array, options: CheckOptions = {}): CheckResult {
+    const [family, json] = this.#checkArgs(params, options)
+    return toCheck(callNative(() => this.native.checkSync(family, params, json)))
+  }
+
+  #checkArgs(params: Float64Array, options: CheckOptions): [NativeFamilyArg, string] {
+    checkParams(params, this.paramDim)
+    checkOptionsObject(options, 'check')
+    const { family, probes, extrapolate, ...rest } = options
+    if (Object.keys(rest).length > 0) throw new TypeError(`check: unknown option '${Object.keys(rest)[0]}'`)
+    checkNumber(probes, 'probes', true)
+    checkBool(extrapolate, 'extrapolate')
+    return [familyOption(family)?.native ?? null, JSON.stringify({ probes, extrapolate })]
+  }
+
+  /**
+   * Solves `A(p) x = b` to a requested tolerance by iterative refinement with the learned inverse
+   * as preconditioner: `x ← x + Ĝ(p)(b − A(p) x)`, `O(n²)` per iteration after `Ĝ(p)` is formed.
+   * Where the learned inverse is not a contraction (`‖I − A Ĝ‖ ≥ 1`) or `tol` is not reached in
+   * `maxIter` iterations, the exact solver answers instead (`fellBack`). For an `'inverse'` model
+   * (any `b`); a `'solve'` model refines only its own right-hand side (its answer is checked and
+   * replaced by the exact solve when above `tol`). Runs off the JavaScript thread.
+   *
+   * @example
+   * ```ts
+   * const { x, iterations, residual, fellBack } = await model.refine(p, b, { tol: 1e-12 })
+   * ```
+   *
+   * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
+   * @param b - `n` values (one right-hand side for every parameter) or `batch * n`
+   * @param options - `tol`, `maxIter`, `family`, `extrapolate`
+   */
+  async refine(params: Float64Array, b: Float64Array | readonly number[], options: RefineOptions = {}): Promise<RefineResult> {
+    const [family, rhs, json] = this.#refineArgs(params, b, options)
+    return toRefined(await awaitNative(() => this.native.refine(family, params, rhs, json)))
+  }
+
+  /** Like {@link NeuMatC.refine}, on the calling thread. */
+  refineSync(params: Float64Array, b: Float64Array | readonly number[], options: RefineOptions = {}): RefineResult {
+    const [family, rhs, json] = this.#refineArgs(params, b, options)
+    return toRefined(callNative(() => this.native.refineSync(family, params, rhs, json)))
+  }
+
+  #refineArgs(params: Float64Array, b: Float64Array | readonly number[], options: RefineOptions): [NativeFamilyArg, Float64Array, string] {
+    checkParams(params, this.paramDim)
+    const rhs = toFloat64(b, 'b')
+    checkOptionsObject(options, 'refine')
+    const { family, tol, maxIter, extrapolate, ...rest } = options
+    if (Object.keys(rest).length > 0) throw new TypeError(`refine: unknown option '${Object.keys(rest)[0]}'`)
+    checkNumber(tol, 'tol', false)
+    if (tol !== undefined && !(tol > 0)) throw new RangeError(`tol must be > 0, got ${tol}`)
+    checkNumber(maxIter, 'maxIter', true)
+    checkBool(extrapolate, 'extrapolate')
+    return [familyOption(family)?.native ?? null, rhs, JSON.stringify({ tol, maxIter, extrapolate })]
+  }
+
+  /**
+   * Saves the model to `path`: safetensors tensors plus JSON metadata (format version, operation,
+   * shapes, family, hyper-parameters, training report). The write is atomic: a temporary file is
+   * written, flushed to disk and renamed over `path`, so a crash leaves the old file intact.
+   * Runs off the JavaScript thread.
+   */
+  async save(path: string): Promise<void> {
+    checkPath(path, 'save')
+    await awaitNative(() => this.native.save(path))
+  }
+
+  /** Like {@link NeuMatC.save}, on the calling thread. */
+  saveSync(path: string): void {
+    checkPath(path, 'save')
+    callNative(() => this.native.saveSync(path))
+  }
+
+  /**
+   * Loads a model saved by {@link NeuMatC.save}. Runs off the JavaScript thread.
+   *
+   * @throws FormatError for a truncated, corrupt, foreign or newer-format file (the message names
+   *   the problem), NeuMatCError with code `IO` when the file cannot be read
+   */
+  static async load(path: string): Promise<NeuMatC> {
+    checkPath(path, 'load')
+    return new NeuMatC(await awaitNative(() => loadModel(path)))
+  }
+
+  /** Like {@link NeuMatC.load}, on the calling thread. */
+  static loadSync(path: string): NeuMatC {
+    checkPath(path, 'load')
+    return new NeuMatC(callNative(() => loadModelSync(path)))
+  }
+
+  /** The metadata of a model file (what `neumatc info` prints), read without loading its tensors. */
+  static readInfo(path: string): ModelMetadata {
+    checkPath(path, 'readInfo')
+    return JSON.parse(callNative(() => readModelMetadata(path))) as ModelMetadata
+  }
+
+  /** The metadata {@link NeuMatC.save} writes into the file. */
+  get metadata(): ModelMetadata {
+    return JSON.parse(callNative(() => this.native.metadata)) as ModelMetadata
+  }
+
+  /** Whether the model can evaluate `A(p)` itself for {@link NeuMatC.check} and {@link NeuMatC.refine}. */
+  get hasFamily(): boolean {
+    return this.native.hasFamily
   }
 
   /**

@@ -73,10 +73,35 @@ export declare class NativeFamily {
 
 /** A trained model. Created by `train`; predictions come back in the model's dtype. */
 export declare class NativeModel {
-  /** Predicts every result component for a batch of parameters, on the JS thread. */
-  predictSync(params: Float64Array): Array<NativeComponent>
+  /**
+   * Predicts every result component for a batch of parameters, on the JS thread. With `extrapolate`,
+   * parameters outside the trained domain are allowed (the result then carries a warning).
+   */
+  predictSync(params: Float64Array, extrapolate?: boolean | undefined | null): NativePrediction
   /** Predicts on the libuv pool; `params` is copied on the JS thread first. */
-  predict(params: Float64Array): Promise<Array<NativeComponent>>
+  predict(params: Float64Array, extrapolate?: boolean | undefined | null): Promise<NativePrediction>
+  /**
+   * A-posteriori residuals of the model's answers at `params` (`CheckOptions` JSON: `probes`,
+   * `extrapolate`), on the JS thread. `family` gives `A(p)`; without it the training family is used.
+   */
+  checkSync(family: NativeFamily | undefined | null, params: Float64Array, optionsJson: string): NativeCheck
+  /** `checkSync` on the libuv pool. */
+  check(family: NativeFamily | undefined | null, params: Float64Array, optionsJson: string): Promise<NativeCheck>
+  /**
+   * Iterative refinement `x ← x + Ĝ(p)(b − A(p)x)` (`RefineConfig` JSON: `tol`, `maxIter`,
+   * `extrapolate`), on the JS thread. `b`: `n` values or `batch · n`.
+   */
+  refineSync(family: NativeFamily | undefined | null, params: Float64Array, b: Float64Array, optionsJson: string): NativeRefined
+  /** `refineSync` on the libuv pool. */
+  refine(family: NativeFamily | undefined | null, params: Float64Array, b: Float64Array, optionsJson: string): Promise<NativeRefined>
+  /** Writes the model to `path` atomically (temporary file, fsync, rename), on the JS thread. */
+  saveSync(path: string): void
+  /** `saveSync` on the libuv pool. */
+  save(path: string): Promise<void>
+  /** The JSON metadata written into model files (format, operation, shapes, family, report, ...). */
+  get metadata(): string
+  /** Whether the model can evaluate `A(p)` itself (trained on, or loaded with, a built-in family). */
+  get hasFamily(): boolean
   /**
    * `Ĝ(p) b` of an inverse model for a batch of parameters without forming `Ĝ(p)` (`b`: `n` values),
    * on the JS thread. Returns the component `x`, (batch, n, 1), in the model's dtype.
@@ -174,11 +199,34 @@ export declare function baselineZnn(family: NativeFamily, params: Float64Array, 
 /** The paper's ZNNI baseline along an ascending grid of parameters (`optionsJson` is a `ZnnConfig`), on the JS thread. */
 export declare function baselineZnnSync(family: NativeFamily, params: Float64Array, optionsJson: string): NativeMatrix
 
+/** Test hook: panics on the libuv pool; the promise must reject with code `INTERNAL`. */
+export declare function debugPanic(): Promise<void>
+
+/**
+ * Test hook: panics inside the engine boundary on the JS thread. The panic must come back as a JS
+ * error with code `INTERNAL`, never abort the process.
+ */
+export declare function debugPanicSync(): void
+
 /** The version of the engine crate the addon was built from. */
 export declare function engineVersion(): string
 
 /** Every error code the engine can produce (`Error::CODES`). */
 export declare function errorCodes(): Array<string>
+
+/** `loadModelSync` on the libuv pool. */
+export declare function loadModel(path: string): Promise<NativeModel>
+
+/** Loads a model file (safetensors + JSON metadata) on the JS thread. */
+export declare function loadModelSync(path: string): NativeModel
+
+/** Per-parameter residual measures of `check`: `values[i]` belongs to `names[i]`. */
+export interface NativeCheck {
+  batch: number
+  names: Array<string>
+  values: Array<Float64Array>
+  warnings: Array<string>
+}
 
 /** One named result component of a prediction (`inverse`, `U`, `S`, ...), in the model's dtype. */
 export interface NativeComponent {
@@ -226,10 +274,27 @@ export interface NativeNewtonSchulz {
   iterations: Array<number>
 }
 
+/** A prediction: its components (buffers moved to JS) and its warnings (extrapolation, ...). */
+export interface NativePrediction {
+  components: Array<NativeComponent>
+  warnings: Array<string>
+}
+
 /** A batch of thin QR factorisations: Q (batch, m, n), R (batch, n, n). */
 export interface NativeQr {
   q: NativeMatrix
   r: NativeMatrix
+}
+
+/** What `refine` returns per parameter. */
+export interface NativeRefined {
+  batch: number
+  n: number
+  x: Float64Array
+  iterations: Uint32Array
+  residual: Float64Array
+  fellBack: Array<boolean>
+  warnings: Array<string>
 }
 
 /** A batch of SVDs `A = U diag(S) Vᵀ`: U (batch, m, r), S (batch, r, 1) descending, V (batch, n, r). */
@@ -244,6 +309,9 @@ export interface NativeSvd {
  * `qr`, `eigh`) over a batch of results given as components (as in `relErrOp`).
  */
 export declare function orthogonalityDefect(op: string, components: Array<NativeMatrixView>): number
+
+/** The JSON metadata of a model file, read without loading its tensors. */
+export declare function readModelMetadata(path: string): string
 
 /**
  * `RelErr_inv = mean_p ‖A Â⁻¹ − I‖²_F / ‖I‖²_F` of a batch `A` and its approximate inverses `G`

@@ -29,6 +29,21 @@ pub fn error_codes() -> Vec<String> {
     neumatc::Error::CODES.iter().map(|c| c.to_string()).collect()
 }
 
+/// Test hook: panics inside the engine boundary on the JS thread. The panic must come back as a JS
+/// error with code `INTERNAL`, never abort the process.
+#[doc(hidden)]
+#[napi(catch_unwind)]
+pub fn debug_panic_sync() -> error::Result<()> {
+    panic!("deliberate panic (debugPanicSync test hook)")
+}
+
+/// Test hook: panics on the libuv pool; the promise must reject with code `INTERNAL`.
+#[doc(hidden)]
+#[napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn debug_panic() -> napi::bindgen_prelude::AsyncTask<task::EngineTask<(), ()>> {
+    napi::bindgen_prelude::AsyncTask::new(task::EngineTask::new(|| panic!("deliberate panic (debugPanic test hook)"), |()| ()))
+}
+
 /// The version of the engine crate the addon was built from.
 #[napi(catch_unwind)]
 pub fn engine_version() -> String {

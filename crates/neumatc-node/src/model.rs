@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
 use napi_derive::napi;
 
+use napi::bindgen_prelude::{Float64Array, Uint32Array};
+
 use crate::convert::{NativeComponent, NativeDomain, component, components};
-use crate::error::{Failure, Result, napi_internal, to_napi};
+use crate::error::{Result, napi_internal, to_napi};
+use crate::family::NativeFamily;
 use crate::task::EngineTask;
 
 /// A trained model. Created by `train`; predictions come back in the model's dtype.
@@ -18,16 +20,82 @@ pub struct NativeModel {
 
 #[napi]
 impl NativeModel {
-    /// Predicts every result component for a batch of parameters, on the JS thread.
+    /// Predicts every result component for a batch of parameters, on the JS thread. With `extrapolate`,
+    /// parameters outside the trained domain are allowed (the result then carries a warning).
     #[napi(catch_unwind)]
-    pub fn predict_sync(&self, params: &[f64]) -> Result<Vec<NativeComponent>> {
-        self.inner.predict_with(params, &crate::pool::Pool).map(components).map_err(to_napi)
+    pub fn predict_sync(&self, params: &[f64], extrapolate: Option<bool>) -> Result<NativePrediction> {
+        predict_inner(&self.inner, params, extrapolate).map(NativePrediction::from).map_err(to_napi)
     }
 
     /// Predicts on the libuv pool; `params` is copied on the JS thread first.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<NativeComponent>>")]
-    pub fn predict(&self, params: &[f64]) -> AsyncTask<PredictTask> {
-        AsyncTask::new(PredictTask { model: self.inner.clone(), params: params.to_vec(), failure: None })
+    #[napi(catch_unwind, ts_return_type = "Promise<NativePrediction>")]
+    pub fn predict(&self, params: &[f64], extrapolate: Option<bool>) -> AsyncTask<EngineTask<neumatc::Prediction, NativePrediction>> {
+        let (model, params) = (self.inner.clone(), params.to_vec());
+        AsyncTask::new(EngineTask::new(move || predict_inner(&model, &params, extrapolate), NativePrediction::from))
+    }
+
+    /// A-posteriori residuals of the model's answers at `params` (`CheckOptions` JSON: `probes`,
+    /// `extrapolate`), on the JS thread. `family` gives `A(p)`; without it the training family is used.
+    #[napi(catch_unwind)]
+    pub fn check_sync(&self, family: Option<&NativeFamily>, params: &[f64], options_json: String) -> Result<NativeCheck> {
+        check_inner(&self.inner, family.map(|f| f.inner.clone()), params, &options_json).map(NativeCheck::from).map_err(to_napi)
+    }
+
+    /// `checkSync` on the libuv pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeCheck>")]
+    pub fn check(
+        &self,
+        family: Option<&NativeFamily>,
+        params: &[f64],
+        options_json: String,
+    ) -> AsyncTask<EngineTask<neumatc::CheckReport, NativeCheck>> {
+        let (model, fam, params) = (self.inner.clone(), family.map(|f| f.inner.clone()), params.to_vec());
+        AsyncTask::new(EngineTask::new(move || check_inner(&model, fam, &params, &options_json), NativeCheck::from))
+    }
+
+    /// Iterative refinement `x ← x + Ĝ(p)(b − A(p)x)` (`RefineConfig` JSON: `tol`, `maxIter`,
+    /// `extrapolate`), on the JS thread. `b`: `n` values or `batch · n`.
+    #[napi(catch_unwind)]
+    pub fn refine_sync(&self, family: Option<&NativeFamily>, params: &[f64], b: &[f64], options_json: String) -> Result<NativeRefined> {
+        refine_inner(&self.inner, family.map(|f| f.inner.clone()), params, b, &options_json).map(NativeRefined::from).map_err(to_napi)
+    }
+
+    /// `refineSync` on the libuv pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeRefined>")]
+    pub fn refine(
+        &self,
+        family: Option<&NativeFamily>,
+        params: &[f64],
+        b: &[f64],
+        options_json: String,
+    ) -> AsyncTask<EngineTask<neumatc::Refined, NativeRefined>> {
+        let (model, fam, params, b) = (self.inner.clone(), family.map(|f| f.inner.clone()), params.to_vec(), b.to_vec());
+        AsyncTask::new(EngineTask::new(move || refine_inner(&model, fam, &params, &b, &options_json), NativeRefined::from))
+    }
+
+    /// Writes the model to `path` atomically (temporary file, fsync, rename), on the JS thread.
+    #[napi(catch_unwind)]
+    pub fn save_sync(&self, path: String) -> Result<()> {
+        self.inner.save(&path).map_err(to_napi)
+    }
+
+    /// `saveSync` on the libuv pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn save(&self, path: String) -> AsyncTask<EngineTask<(), ()>> {
+        let model = self.inner.clone();
+        AsyncTask::new(EngineTask::new(move || model.save(&path), |()| ()))
+    }
+
+    /// The JSON metadata written into model files (format, operation, shapes, family, report, ...).
+    #[napi(getter, catch_unwind)]
+    pub fn metadata(&self) -> Result<String> {
+        serde_json::to_string(&self.inner.metadata()).map_err(|e| napi_internal(napi::Error::from_reason(e.to_string())))
+    }
+
+    /// Whether the model can evaluate `A(p)` itself (trained on, or loaded with, a built-in family).
+    #[napi(getter, catch_unwind)]
+    pub fn has_family(&self) -> bool {
+        self.inner.family().is_some()
     }
 
     /// `Ĝ(p) b` of an inverse model for a batch of parameters without forming `Ĝ(p)` (`b`: `n` values),
@@ -93,26 +161,111 @@ impl NativeModel {
     }
 }
 
-/// `NativeModel.predict` off the JS thread.
-pub struct PredictTask {
-    model: Arc<neumatc::NeuMatC>,
-    params: Vec<f64>,
-    failure: Option<Failure>,
+/// Loads a model file (safetensors + JSON metadata) on the JS thread.
+#[napi(catch_unwind)]
+pub fn load_model_sync(path: String) -> Result<NativeModel> {
+    neumatc::NeuMatC::load(&path).map(NativeModel::from).map_err(to_napi)
 }
 
-impl Task for PredictTask {
-    type Output = neumatc::Prediction;
-    type JsValue = Vec<NativeComponent>;
+/// `loadModelSync` on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeModel>")]
+pub fn load_model(path: String) -> AsyncTask<EngineTask<neumatc::NeuMatC, NativeModel>> {
+    AsyncTask::new(EngineTask::new(move || neumatc::NeuMatC::load(&path), NativeModel::from))
+}
 
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        crate::task::run(&mut self.failure, || self.model.predict_with(&self.params, &crate::pool::Pool))
-    }
+/// The JSON metadata of a model file, read without loading its tensors.
+#[napi(catch_unwind)]
+pub fn read_model_metadata(path: String) -> Result<String> {
+    let meta = neumatc::model::read_metadata(&path).map_err(to_napi)?;
+    serde_json::to_string(&meta).map_err(|e| napi_internal(napi::Error::from_reason(e.to_string())))
+}
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(components(output))
+impl From<neumatc::NeuMatC> for NativeModel {
+    fn from(m: neumatc::NeuMatC) -> Self {
+        NativeModel { inner: Arc::new(m) }
     }
+}
 
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
-        Err(crate::task::rejection(&env, self.failure.take(), err))
+/// A prediction: its components (buffers moved to JS) and its warnings (extrapolation, ...).
+#[napi(object, object_from_js = false)]
+pub struct NativePrediction {
+    pub components: Vec<NativeComponent>,
+    pub warnings: Vec<String>,
+}
+
+impl From<neumatc::Prediction> for NativePrediction {
+    fn from(p: neumatc::Prediction) -> Self {
+        let warnings = p.warnings.clone();
+        NativePrediction { components: components(p), warnings }
     }
+}
+
+/// Per-parameter residual measures of `check`: `values[i]` belongs to `names[i]`.
+#[napi(object, object_from_js = false)]
+pub struct NativeCheck {
+    pub batch: u32,
+    pub names: Vec<String>,
+    pub values: Vec<Float64Array>,
+    pub warnings: Vec<String>,
+}
+
+impl From<neumatc::CheckReport> for NativeCheck {
+    fn from(r: neumatc::CheckReport) -> Self {
+        let (names, values) = r.measures.into_iter().map(|(n, v)| (n.to_string(), Float64Array::new(v))).unzip();
+        NativeCheck { batch: r.batch as u32, names, values, warnings: r.warnings }
+    }
+}
+
+/// What `refine` returns per parameter.
+#[napi(object, object_from_js = false)]
+pub struct NativeRefined {
+    pub batch: u32,
+    pub n: u32,
+    pub x: Float64Array,
+    pub iterations: Uint32Array,
+    pub residual: Float64Array,
+    pub fell_back: Vec<bool>,
+    pub warnings: Vec<String>,
+}
+
+impl From<neumatc::Refined> for NativeRefined {
+    fn from(r: neumatc::Refined) -> Self {
+        NativeRefined {
+            batch: r.batch as u32,
+            n: r.n as u32,
+            x: Float64Array::new(r.x),
+            iterations: Uint32Array::new(r.iterations),
+            residual: Float64Array::new(r.residual),
+            fell_back: r.fell_back,
+            warnings: r.warnings,
+        }
+    }
+}
+
+fn predict_inner(model: &neumatc::NeuMatC, params: &[f64], extrapolate: Option<bool>) -> neumatc::Result<neumatc::Prediction> {
+    let opts = neumatc::PredictOptions { extrapolate: extrapolate.unwrap_or(false) };
+    model.predict_opts(params, opts, &crate::pool::Pool)
+}
+
+fn options<T: serde::de::DeserializeOwned>(json: &str, name: &'static str) -> neumatc::Result<T> {
+    serde_json::from_str(json).map_err(|e| neumatc::Error::InvalidOption { name, reason: e.to_string() })
+}
+
+fn check_inner(
+    model: &neumatc::NeuMatC,
+    family: Option<Arc<neumatc::Family>>,
+    params: &[f64],
+    json: &str,
+) -> neumatc::Result<neumatc::CheckReport> {
+    model.check(family.as_deref(), params, &options(json, "check options")?)
+}
+
+fn refine_inner(
+    model: &neumatc::NeuMatC,
+    family: Option<Arc<neumatc::Family>>,
+    params: &[f64],
+    b: &[f64],
+    json: &str,
+) -> neumatc::Result<neumatc::Refined> {
+    model.refine(family.as_deref(), params, b, &options(json, "refine options")?)
 }

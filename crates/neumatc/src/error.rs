@@ -19,7 +19,7 @@ pub enum Error {
     #[error("parameter {p:?} (index {index}) is outside the domain [{lo:?}, {hi:?}]")]
     OutOfDomain { index: usize, p: Vec<f64>, lo: Vec<f64>, hi: Vec<f64> },
     /// The matrix is singular to working precision.
-    #[error("{op}: matrix is singular at p = {p:?}")]
+    #[error("{op}: A(p) is singular to working precision at p = {p:?}")]
     Singular { op: &'static str, p: Vec<f64> },
     /// The operation needs a symmetric positive definite matrix (Cholesky) and `A(p)` is not one.
     #[error("{op}: matrix is not symmetric positive definite at p = {p:?}")]

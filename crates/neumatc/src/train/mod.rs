@@ -60,6 +60,13 @@ pub fn train(
     ctx.phase("sampling")?;
     let plan = sampling::plan(family, &cfg.sampling, cfg.validation, cfg.seed)?;
     ctx.report.supervised = plan.supervised.len() / family.param_dim();
+    // The supervised matrices and their exact results are held at once; refuse before allocating them.
+    crate::matrix::check_alloc(
+        "training (supervised A(p) and exact results)",
+        ctx.report.supervised,
+        family.rows() * family.cols() + spec.output_len(),
+        8,
+    )?;
 
     ctx.phase("exact")?;
     let t = Instant::now();
@@ -299,13 +306,23 @@ pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: 
     ctx.report.condition_min = if first { cmin } else { ctx.report.condition_min.min(cmin) };
     ctx.report.condition_max = ctx.report.condition_max.max(cmax);
     let p = params[imax * k..(imax + 1) * k].to_vec();
-    if cmax.is_nan() || cmax > cfg.max_condition {
-        return Err(Error::IllConditioned { op: "inverse", p, cond: cmax });
-    }
+    refuse_condition("inverse", &p, cmax, n, cfg)?;
     if cmax > cfg.warn_condition {
         ctx.warn(format!(
             "A(p) is ill-conditioned at p = {p:?} (condition ≈ {cmax:.2e}); a learned inverse cannot be accurate near singular matrices, expect large errors there"
         ));
+    }
+    Ok(())
+}
+
+/// Refuses a sample whose condition number `cond` shows `A(p)` singular to working precision
+/// (`cond ≥ 1/(n·ε)`, or not finite: `SINGULAR`) or above `maxCondition` (`ILL_CONDITIONED`), naming `p`.
+fn refuse_condition(op: &'static str, p: &[f64], cond: f64, n: usize, cfg: &TrainConfig) -> Result<()> {
+    if !cond.is_finite() || cond >= 1.0 / (n as f64 * f64::EPSILON) {
+        return Err(Error::Singular { op, p: p.to_vec() });
+    }
+    if cond > cfg.max_condition {
+        return Err(Error::IllConditioned { op, p: p.to_vec(), cond });
     }
     Ok(())
 }
@@ -338,9 +355,7 @@ fn check_condition_estimates(family: &Family, params: &[f64], cfg: &TrainConfig,
     } else {
         ctx.report.condition_min = best;
         ctx.report.condition_max = cmax;
-        if cmax.is_nan() || cmax > cfg.max_condition {
-            return Err(Error::IllConditioned { op: "solve", p, cond: cmax });
-        }
+        refuse_condition("solve", &p, cmax, n, cfg)?;
     }
     if cmax > cfg.warn_condition {
         ctx.warn(format!(

@@ -27,8 +27,10 @@ pub struct Progress {
 }
 
 /// The record of a training run, kept in the model.
+///
+/// Fields missing from a model file read back as their defaults.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct TrainReport {
     /// Wall-clock seconds of the whole run.
     pub seconds: f64,
