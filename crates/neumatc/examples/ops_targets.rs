@@ -19,24 +19,9 @@ use neumatc::{
 };
 use serde_json::{Value, json};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+mod timing;
 
-/// Median seconds of `f` over 5 runs after one warm-up.
-fn time<T>(mut f: impl FnMut() -> T) -> f64 {
-    std::hint::black_box(f());
-    median(
-        (0..5)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(f());
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
+use timing::time;
 
 /// Mean metric of joint results (one per parameter) against `a`.
 fn mean_err(spec: &OpSpec, a: &MatrixBatch, joint: &[f64], exact: Option<&[f64]>) -> Result<f64> {

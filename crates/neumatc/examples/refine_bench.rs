@@ -19,24 +19,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+mod timing;
 
-/// Median seconds of `f` over 5 runs after one warm-up.
-fn time<T>(mut f: impl FnMut() -> T) -> f64 {
-    std::hint::black_box(f());
-    median(
-        (0..5)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(f());
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
+use timing::time;
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
