@@ -2,8 +2,9 @@
 /**
  * The `neumatc` command line: a thin layer over the public API.
  *
- * `neumatc train` trains and saves a model, `predict` evaluates a saved one, `check` verifies its
- * answers, `info` prints a model file's metadata.
+ * `neumatc train` trains and saves a model (built-in family or the user's files), `predict`
+ * evaluates a saved one, `check` verifies its answers, `info` prints a model file's metadata,
+ * `baselines` times the baselines, `bench` runs the amortisation benchmark.
  *
  * `neumatc demo` trains a model of an operation (`A(p)⁻¹` by default; `--op` picks any of
  * {@link OPERATIONS}) on one of the built-in families, then compares it with the exact solver on
@@ -30,6 +31,7 @@ import {
   type TrainOptions,
   type TrainReport,
 } from './index.js'
+import { readSamples } from './samples.js'
 
 /** The built-in families `demo` can train on. */
 const FAMILIES = ['synthetic', 'spdFourier', 'controlledRank'] as const
@@ -53,7 +55,7 @@ interface DemoOptions {
 /** The family, training options and notes `demo` settles on for an operation. */
 interface Setup {
   fam: Family
-  kind: FamilyKind
+  kind: FamilyKind | 'samples'
   /** The options the family was built with (for the JSON output). */
   familyOptions: Record<string, number | undefined>
   /** `rank` (svd) and `rhs` (solve). */
@@ -249,7 +251,8 @@ async function trainWithProgress(
   const showBar = !opts.quiet && !opts.json && process.stderr.isTTY
   const bar = new SingleBar(
     {
-      format: 'training [{bar}] {value}/{total} | {phase} | loss {loss} | failureProb {failureProb} | {elapsed}s',
+      format: 'training [{bar}] {value}/{total} | {phase} | {rate} steps/s | ETA {eta_formatted} | loss {loss} | failureProb {failureProb} | {elapsed}s',
+      etaBuffer: 50,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,
@@ -264,7 +267,8 @@ async function trainWithProgress(
       lastPhase = e.phase
       return
     }
-    const payload = { phase: e.phase, loss: fmt(e.loss), failureProb: fmt(e.failureProb ?? undefined), elapsed: fmt(e.elapsed, 1) }
+    const rate = e.elapsed > 0 && e.step > 0 ? fmt(e.step / e.elapsed, 1) : '—'
+    const payload = { phase: e.phase, rate, loss: fmt(e.loss), failureProb: fmt(e.failureProb ?? undefined), elapsed: fmt(e.elapsed, 1) }
     if (!barStarted) {
       bar.start(Math.max(1, e.steps), e.step, payload)
       barStarted = true
@@ -396,12 +400,33 @@ async function demo(opts: DemoOptions, rankGiven: boolean): Promise<void> {
 /** Options of `neumatc train`. */
 interface TrainCliOptions extends Pick<DemoOptions, 'op' | 'family' | 'n' | 'rank' | 'eps' | 'seed' | 'steps' | 'json' | 'quiet'> {
   out: string
+  samples?: string
+  rhs?: Float64Array
   dtype?: 'f32' | 'f64'
   accuracy?: number
 }
 
+/** The family and settings of `train`: the user's samples (`--samples`) or a built-in generator. */
+function trainSetup(opts: TrainCliOptions, rankGiven: boolean): Setup {
+  if (opts.samples === undefined) {
+    if (opts.rhs !== undefined) throw new RangeError('--rhs applies to --samples families (built-in ones draw a random b)')
+    return setup({ ...opts, test: 0, runs: 0 }, rankGiven)
+  }
+  if (opts.family !== undefined) throw new RangeError('give either --samples or --family, not both')
+  const fam = readSamples(opts.samples)
+  const train: Setup['train'] = {}
+  if (opts.op === 'svd' && rankGiven) train.rank = opts.rank
+  if (opts.op === 'solve') {
+    if (opts.rhs === undefined) throw new RangeError(`--op solve needs --rhs: the ${fam.rows} values of b`)
+    train.rhs = opts.rhs
+  } else if (opts.rhs !== undefined) {
+    throw new RangeError('--rhs applies to --op solve only')
+  }
+  return { fam, kind: 'samples', familyOptions: {}, train, rhs: opts.rhs, notes: [] }
+}
+
 async function trainCommand(opts: TrainCliOptions, rankGiven: boolean): Promise<void> {
-  const s = setup({ ...opts, test: 0, runs: 0 }, rankGiven)
+  const s = trainSetup(opts, rankGiven)
   if (!opts.quiet && !opts.json) for (const note of s.notes) process.stderr.write(`note: ${note}\n`)
   const model = await trainWithProgress(s.fam, opts.op, { ...s.train, seed: opts.seed, steps: opts.steps, dtype: opts.dtype, accuracy: opts.accuracy }, opts)
   await model.save(opts.out)
@@ -494,6 +519,117 @@ function infoCommand(file: string, opts: { json: boolean }): void {
   process.stdout.write(`${lines.join('\n')}\n`)
 }
 
+
+/** Options of `neumatc baselines`. */
+interface BaselinesOptions extends Pick<DemoOptions, 'op' | 'family' | 'n' | 'rank' | 'eps' | 'seed' | 'test' | 'runs' | 'json' | 'quiet'> {}
+
+/**
+ * Times every baseline of an operation on held-out parameters of a built-in family (no training):
+ * the exact solver, and for `inverse` NNI, COI and ZNNI, for `svd` RSVD and CRSVD.
+ */
+async function baselinesCommand(opts: BaselinesOptions, rankGiven: boolean): Promise<void> {
+  const s = setup({ ...opts, steps: undefined }, rankGiven)
+  const fam = s.fam
+  const N = opts.test
+  const P = heldOutParams(fam, N, opts.seed + 0x5eed)
+  const A = fam.at(P)
+  const op = opts.op
+  const rank = op === 'svd' ? (s.train.rank ?? Math.min(fam.rows, fam.cols)) : undefined
+  const errOptions = { rhs: s.rhs }
+  const rows: { method: string; msPerMatrix: number; relErr: number; note?: string }[] = []
+  // Each baseline returns its operation's components (checked by metrics.relErr at run time).
+  // A baseline that fails here (e.g. ZNNI diverging) is reported in its row, not fatal.
+  const measure = async (method: string, fn: () => object, note?: string, batchA = A) => {
+    try {
+      let out = fn()
+      const ms = (await timeMs(() => (out = fn()), opts.runs, 1)) / N
+      rows.push({ method, msPerMatrix: ms, relErr: metrics.relErr(op, batchA, out as Components<Operation, Float64Array>, errOptions), note })
+    } catch (e) {
+      if (!(e instanceof NeuMatCError)) throw e
+      rows.push({ method, msPerMatrix: Number.NaN, relErr: Number.NaN, note: `failed: ${e.code}: ${e.message}` })
+    }
+  }
+  const exact = EXACT[op]
+  await measure(exact.name, () => exact.run(A, s, rank))
+  if (op === 'expm') rows[0].relErr = 0
+  if (op === 'inverse') {
+    await measure('NNI (Newton–Schulz, f64)', () => ({ inverse: baselines.newtonSchulzSync(A).inverse }))
+    if (fam.paramDim === 1) {
+      const coi = baselines.coiSync(fam)
+      await measure('COI (16 Chebyshev nodes)', () => ({ inverse: coi.inverseSync(P) }), 'precomputation (16 exact inverses) not timed')
+      const sorted = Float64Array.from(P).sort()
+      await measure('ZNNI (RK4 along sorted p)', () => ({ inverse: baselines.znnSync(fam, sorted) }), undefined, fam.at(sorted))
+    }
+  }
+  if (op === 'svd') {
+    await measure(`RSVD (rank ${rank}, 10 oversample, 1 power iteration)`, () => baselines.rsvdSync(A, { rank, seed: 1 }))
+    await measure(`CRSVD (shared sketch)`, () => baselines.crsvdSync(A, { rank, seed: 1 }))
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ operation: op, family: { kind: s.kind, ...s.familyOptions }, test: N, runs: opts.runs, notes: s.notes, results: rows }, null, 2)}\n`)
+    return
+  }
+  for (const note of s.notes) process.stderr.write(`note: ${note}\n`)
+  const metric = `RelErr_${op === 'inverse' ? 'inv' : op}`
+  process.stdout.write(`${table(['method', `ms/matrix @${N}`, metric, 'note'], rows.map((r) => [r.method, fmt(r.msPerMatrix, 4), fmt(r.relErr), r.note ?? '']))}\n`)
+}
+
+/** Options of `neumatc bench`. */
+interface BenchOptions {
+  sizes: number[]
+  batch: number
+  seed: number
+  runs: number
+  json: boolean
+  quiet: boolean
+}
+
+function sizesArg(value: string): number[] {
+  const sizes = value.split(',').map((v) => Number(v.trim()))
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 4)) throw new InvalidArgumentError('expected comma-separated matrix orders >= 4, e.g. 64,128,256')
+  return sizes
+}
+
+/**
+ * The amortisation benchmark: for each matrix order, train an inverse model on the synthetic
+ * family, then time it against LU at one batch size; reports the error beside every time, the
+ * training cost and the break-even batch (training seconds ÷ time saved per matrix).
+ */
+async function benchCommand(opts: BenchOptions): Promise<void> {
+  const rows: Record<string, number | string>[] = []
+  for (const n of opts.sizes) {
+    const fam = Family.synthetic({ n, rank: Math.max(4, Math.round(n / 12)), seed: opts.seed })
+    const t0 = performance.now()
+    const model = await trainWithProgress(fam, 'inverse', { seed: opts.seed }, { quiet: opts.quiet, json: opts.json })
+    const trainSeconds = (performance.now() - t0) / 1000
+    const P = heldOutParams(fam, opts.batch, opts.seed + 0x5eed)
+    const A = fam.at(P)
+    const nm = (await timeMs(() => model.predictSync(P), opts.runs)) / opts.batch
+    const lu = (await timeMs(() => baselines.inverseSync(A), opts.runs)) / opts.batch
+    const relErr = metrics.relErrInverse(A, model.predictSync(P).inverse)
+    const saved = lu - nm
+    rows.push({
+      n,
+      batch: opts.batch,
+      neumatcMs: nm,
+      luMs: lu,
+      speedup: lu / nm,
+      relErr,
+      trainSeconds,
+      breakEvenBatch: saved > 0 ? Math.ceil((trainSeconds * 1000) / saved) : 'never',
+    })
+    if (!opts.quiet && !opts.json) process.stderr.write(`n = ${n}: done\n`)
+  }
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ operation: 'inverse', family: 'synthetic', seed: opts.seed, runs: opts.runs, results: rows, machine }, null, 2)}\n`)
+    return
+  }
+  const header = ['n', 'NeuMatC ms/matrix', 'LU ms/matrix', 'speed-up', 'RelErr_inv', 'training s', 'break-even batch']
+  const body = rows.map((r) => [String(r.n), fmt(r.neumatcMs as number, 4), fmt(r.luMs as number, 4), `${fmt(r.speedup as number, 1)}×`, fmt(r.relErr as number), fmt(r.trainSeconds as number, 1), String(r.breakEvenBatch)])
+  process.stdout.write(`${table(header, body)}\n\nbatch ${opts.batch}, medians of ${opts.runs} runs; machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}\n`)
+}
+
 /** Builds the command-line program (exported for tests). */
 export function program(): Command {
   const cmd = new Command()
@@ -533,10 +669,46 @@ export function program(): Command {
     .option('--steps <steps>', 'optimiser steps (default: the engine default)', intArg(1))
     .option('--accuracy <tol>', 'held-out RelErr the automatic latent dimension aims for', floatArg)
     .addOption(new Option('--dtype <dtype>', 'element type of the model').choices(['f32', 'f64']))
+    .option('--samples <file>', 'train on your own matrices: a JSON description of the grid and the matrices (.npy or raw little-endian files)')
+    .option('--rhs <list>', "b of --op solve on a --samples family, comma-separated", paramsArg)
     .option('--json', 'print the saved metadata as JSON', false)
     .option('--quiet', 'no progress output', false)
-    .addHelpText('after', '\nExamples:\n  neumatc train --n 128 --rank 10 --out inv128.neumatc\n  neumatc train --op svd --n 64 --rank 8 --out svd.neumatc')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  neumatc train --n 128 --rank 10 --out inv128.neumatc\n' +
+        '  neumatc train --op svd --n 64 --rank 8 --out svd.neumatc\n' +
+        '  neumatc train --samples family.json --out mine.neumatc\n\n' +
+        'family.json: { "paramDim": 1, "params": "p.npy", "matrices": "A.npy" }  (A.npy of shape (batch, rows, cols));\n' +
+        'raw files: "matrices": { "file": "A.f64", "rows": 64, "cols": 64 }, "params": [0, 0.1, …] or a file.',
+    )
     .action(async (o: TrainCliOptions, command: Command) => trainCommand(o, command.getOptionValueSource('rank') === 'cli'))
+  cmd
+    .command('baselines')
+    .description('time every baseline of an operation on held-out parameters of a built-in family (exact, NNI/COI/ZNNI, RSVD/CRSVD)')
+    .addOption(new Option('--op <name>', 'operation').choices(OPERATIONS).default('inverse'))
+    .addOption(new Option('--family <kind>', 'matrix family (default: synthetic; spdFourier for cholesky and eigh)').choices(FAMILIES))
+    .option('--n <n>', 'matrix order', intArg(1), 256)
+    .option('--rank <r>', 'rank of the low-rank part; with --op svd also the SVD rank', intArg(1), 20)
+    .option('--eps <eps>', 'shift eps of the eps*I term (synthetic, spdFourier)', floatArg)
+    .option('--seed <seed>', 'seed of the family and the held-out parameters', intArg(0), 7)
+    .option('--test <count>', 'held-out parameters', intArg(1), 100)
+    .option('--runs <runs>', 'timed runs per measurement (median after warm-up)', intArg(1), 5)
+    .option('--json', 'print JSON instead of a table', false)
+    .option('--quiet', 'no notes on stderr', false)
+    .addHelpText('after', '\nExamples:\n  neumatc baselines --n 128\n  neumatc baselines --op svd --n 128 --rank 10 --json')
+    .action(async (o: BaselinesOptions, command: Command) => baselinesCommand(o, command.getOptionValueSource('rank') === 'cli'))
+  cmd
+    .command('bench')
+    .description('amortisation benchmark: train an inverse model per matrix order and time it against LU (error, training cost, break-even batch)')
+    .option('--sizes <list>', 'matrix orders', sizesArg, [64, 128, 256])
+    .option('--batch <count>', 'parameters per timed batch', intArg(1), 100)
+    .option('--seed <seed>', 'seed of the families, the training and the parameters', intArg(0), 7)
+    .option('--runs <runs>', 'timed runs per measurement (median after warm-up)', intArg(1), 5)
+    .option('--json', 'print JSON instead of a table', false)
+    .option('--quiet', 'no progress output', false)
+    .addHelpText('after', '\nExamples:\n  neumatc bench\n  neumatc bench --sizes 256,512 --batch 200 --json\n\nThe full paper-table suite is `npm run bench` in a checkout.')
+    .action(async (o: BenchOptions) => benchCommand(o))
   cmd
     .command('predict')
     .description("evaluate a saved model at parameters; prints the result components as JSON")

@@ -393,8 +393,11 @@ export interface RefineResult {
 
 /** The metadata of a model file (see {@link NeuMatC.readInfo}): format, operation, shapes, family, report, ... */
 export type ModelMetadata = Record<string, unknown> & {
+  /** Version of the model file format. */
   formatVersion: number
+  /** The learned operation. */
   operation: Operation
+  /** The training report. */
   report: TrainReport
 }
 
