@@ -16,8 +16,7 @@
 //   node examples/serve.mjs --model inv.neumatc      # trains and saves once, loads on later runs
 //   node examples/serve.mjs --keep --port 8080       # keep serving: curl 'localhost:8080/check?p=0.5'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -47,7 +46,8 @@ const keep = process.argv.includes('--keep')
 const MAX_BATCH = 1000
 
 // ---- the model: train and save, or load ----
-const tempDir = arg('model') === undefined ? await mkdtemp(join(tmpdir(), 'neumatc-serve-')) : undefined
+const tempDir = arg('model') === undefined ? mkdtempSync(join(tmpdir(), 'neumatc-serve-')) : undefined
+if (tempDir !== undefined) process.on('exit', () => rmSync(tempDir, { recursive: true, force: true })) // also after an error
 const file = arg('model') ?? join(tempDir, 'inverse.neumatc')
 if (existsSync(file)) {
   console.log(`loading ${file}`)
@@ -156,6 +156,7 @@ console.log(`serving ${model.operation} n = ${size} at ${base}`)
 
 if (keep) {
   console.log(`try: curl '${base}/predict?p=0.3,0.7'   curl '${base}/check?p=0.1,0.5,0.9'   (Ctrl-C stops)`)
+  process.once('SIGINT', () => process.exit(0)) // runs the 'exit' handler above
 } else {
   // ---- a client: a few requests, printed ----
   const show = (v) => JSON.stringify(v, (_, x) => (Array.isArray(x) && x.length > 6 ? [...x.slice(0, 4), `… ${x.length - 4} more`] : x))
@@ -196,6 +197,5 @@ if (keep) {
   } finally {
     server.close()
     server.closeAllConnections() // fetch keeps connections alive; close them so the process can exit
-    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true })
   }
 }

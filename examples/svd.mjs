@@ -53,6 +53,8 @@ const floor = metrics.relErrSvd(A, exact) // what rank r can reach at all (the Î
 console.log(`  NeuMatC      RelErr_svd ${err.toExponential(2)}   orthogonality ${orth.toExponential(2)}`)
 console.log(`  exact SVD    RelErr_svd ${floor.toExponential(2)}   orthogonality ${metrics.orthogonalityDefect('svd', exact).toExponential(2)}   (truncation floor)`)
 
+// The learned triplets follow smooth branches in p: past a crossing of two singular values their
+// order is the branch order, which can differ from the exact SVD's descending one.
 const i = batch >> 1
 console.log(`  Ïƒ at p = ${params[i].toFixed(2)}: learned [${[...S.data.subarray(i * rank, (i + 1) * rank)].map((s) => s.toFixed(4))}]`)
 console.log(`                 exact   [${[...exact.S.data.subarray(i * rank, (i + 1) * rank)].map((s) => s.toFixed(4))}]`)

@@ -73,8 +73,8 @@ describe('model files: save and load', () => {
       m.saveSync(f)
       const back = NeuMatC.loadSync(f)
       expect(back.spec).toEqual(m.spec)
-      const a = m.predictSync(P) as Record<string, { data: ArrayLike<number> }>
-      const b = back.predictSync(P) as Record<string, { data: ArrayLike<number> }>
+      const a = m.predictSync(P) as unknown as Record<string, { data: ArrayLike<number> }>
+      const b = back.predictSync(P) as unknown as Record<string, { data: ArrayLike<number> }>
       expect(Object.keys(b)).toEqual(Object.keys(a))
       for (const k of Object.keys(a)) expect(Array.from(b[k].data)).toEqual(Array.from(a[k].data))
     }

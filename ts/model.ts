@@ -47,8 +47,10 @@ export interface ComponentNames {
 /**
  * The result components of an operation, one {@link MatrixBatch} each, named as in
  * {@link ComponentNames}: `{ inverse }`, `{ x }` (batch, n, 1), `{ U, S, V }` (U (batch, m, r), S
- * (batch, r, 1) descending, V (batch, n, r)), `{ Q, R }`, `{ L }`, `{ values, vectors }` (values
- * (batch, n, 1) ascending, eigenvectors as the columns of `vectors`) or `{ expm }`.
+ * (batch, r, 1), V (batch, n, r)), `{ Q, R }`, `{ L }`, `{ values, vectors }` (values (batch, n, 1),
+ * eigenvectors as the columns of `vectors`) or `{ expm }`. Exact results order `S` descending and
+ * `values` ascending; a model follows each singular value/eigenvalue continuously along `p` (the
+ * training data are aligned through crossings), so after two values cross its order can differ.
  */
 export type Components<Op extends Operation, T extends FloatArray = FloatArray> = {
   [K in ComponentNames[Op]]: MatrixBatch<T>

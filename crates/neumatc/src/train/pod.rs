@@ -792,6 +792,10 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     ctx.report.data_loss = data.to_scalar()?;
     ctx.report.structure_loss = structure.to_scalar()?;
     ctx.report.collocation_final = batch.nc;
+    // Later progress events (validate, done) show the losses after the closed-form last layer.
+    ctx.progress.loss = ctx.report.loss;
+    ctx.progress.data_loss = ctx.report.data_loss;
+    ctx.progress.structure_loss = ctx.report.structure_loss;
 
     // Fold the output normalisation into the last layer: c = (hW + b) ⊙ s + m.
     let mut trained = layers(&vars);
