@@ -31,6 +31,13 @@ if (process.argv.includes('--cross')) {
 }
 const built = path.join(root, 'dist', addon)
 if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`)
+if (process.argv.includes('--cross')) {
+  // The point of the cross build: no symbol newer than glibc 2.17 (measured: 2.15 with candle 0.11).
+  const versions = run('objdump', ['-T', built], root).match(/GLIBC_[0-9.]+/g) ?? []
+  const newest = versions.map((v) => v.slice(6).split('.').map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]).pop()
+  if (newest && (newest[0] > 2 || newest[1] > 17)) throw new Error(`${built} needs glibc ${newest.join('.')} > 2.17`)
+  process.stderr.write(`portable: needs glibc ${newest?.join('.') ?? '?'} at most\n`)
+}
 
 fs.rmSync(out, { recursive: true, force: true })
 fs.mkdirSync(out, { recursive: true })
