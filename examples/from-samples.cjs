@@ -7,16 +7,7 @@
 'use strict'
 const assert = require('node:assert/strict')
 const { Family, NeuMatC, metrics } = require('neumatc')
-
-/** A number from `--name value` or the environment variable NAME. */
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  const raw = i >= 0 ? process.argv[i + 1] : process.env[name.toUpperCase().replaceAll('-', '_')]
-  if (raw === undefined) return fallback
-  const v = Number(raw)
-  if (!Number.isFinite(v)) throw new RangeError(`--${name} must be a number, got ${raw}`)
-  return v
-}
+const { option } = require('./options.cjs')
 
 const n = option('n', 32)
 const gridSize = option('grid', 101)

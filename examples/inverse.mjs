@@ -6,16 +6,7 @@
 import assert from 'node:assert/strict'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Family, NeuMatC, baselines, metrics } from 'neumatc'
-
-/** A number from `--name value` or the environment variable NAME. */
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  const raw = i >= 0 ? process.argv[i + 1] : process.env[name.toUpperCase().replaceAll('-', '_')]
-  if (raw === undefined) return fallback
-  const v = Number(raw)
-  if (!Number.isFinite(v)) throw new RangeError(`--${name} must be a number, got ${raw}`)
-  return v
-}
+import { option } from './options.cjs'
 
 const n = option('n', 64)
 const batch = option('batch', 100)

@@ -22,7 +22,7 @@ const ARGS = {
 
 const filters = process.argv.slice(2)
 const files = readdirSync(here)
-  .filter((f) => /\.(mjs|cjs|js)$/.test(f) && f !== basename(fileURLToPath(import.meta.url)))
+  .filter((f) => /\.(mjs|cjs|js)$/.test(f) && f !== basename(fileURLToPath(import.meta.url)) && f !== 'options.cjs')
   .filter((f) => filters.length === 0 || filters.some((w) => f.includes(w)))
   .sort()
 if (files.length === 0) {

@@ -21,21 +21,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Family, NeuMatC, NeuMatCError } from 'neumatc'
-
-/** The raw value of `--name value` or of the environment variable NAME. */
-function arg(name) {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1] : process.env[name.toUpperCase().replaceAll('-', '_')]
-}
-
-/** A number from `--name value` or the environment variable NAME. */
-function option(name, fallback) {
-  const raw = arg(name)
-  if (raw === undefined) return fallback
-  const v = Number(raw)
-  if (!Number.isFinite(v)) throw new RangeError(`--${name} must be a number, got ${raw}`)
-  return v
-}
+import { arg, option } from './options.cjs'
 
 const n = option('n', 32)
 const steps = option('steps', 500)

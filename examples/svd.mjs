@@ -6,16 +6,7 @@
 //   node examples/svd.mjs --n 256 --rank 20 --supervised 120 --steps 2000   # the README's row (~45 s)
 import assert from 'node:assert/strict'
 import { Family, NeuMatC, baselines, metrics } from 'neumatc'
-
-/** A number from `--name value` or the environment variable NAME. */
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  const raw = i >= 0 ? process.argv[i + 1] : process.env[name.toUpperCase().replaceAll('-', '_')]
-  if (raw === undefined) return fallback
-  const v = Number(raw)
-  if (!Number.isFinite(v)) throw new RangeError(`--${name} must be a number, got ${raw}`)
-  return v
-}
+import { option } from './options.cjs'
 
 const n = option('n', 32)
 const rank = option('rank', 4)

@@ -630,17 +630,14 @@ async function benchCommand(opts: BenchOptions): Promise<void> {
   process.stdout.write(`${table(header, body)}\n\nbatch ${opts.batch}, medians of ${opts.runs} runs; machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}\n`)
 }
 
-/** Builds the command-line program (exported for tests). */
-export function program(): Command {
-  const cmd = new Command()
-  cmd.name('neumatc').description('Fast parametric matrix operations, learned NeuMatC-style').exitOverride()
-  cmd
-    .command('demo')
-    .description('train an operation (default A(p)^-1) on a family and compare with the exact solver on held-out parameters')
-    .addOption(new Option('--op <name>', 'operation to learn').choices(OPERATIONS).default('inverse'))
-    .addOption(
-      new Option('--family <kind>', 'matrix family (default: synthetic; spdFourier for cholesky and eigh)').choices(FAMILIES),
-    )
+/**
+ * The family options `demo`, `train` and `baselines` share: `--op`, `--family`, `--n`, `--rank`,
+ * `--eps` and `--seed` (whose help says what the seed drives in that command).
+ */
+function withFamilyOptions(command: Command, seedDrives: string): Command {
+  return command
+    .addOption(new Option('--op <name>', 'operation').choices(OPERATIONS).default('inverse'))
+    .addOption(new Option('--family <kind>', 'matrix family (default: synthetic; spdFourier for cholesky and eigh)').choices(FAMILIES))
     .option('--n <n>', 'matrix order', intArg(1), 256)
     .option(
       '--rank <r>',
@@ -649,23 +646,24 @@ export function program(): Command {
       20,
     )
     .option('--eps <eps>', 'shift eps of the eps*I term, synthetic and spdFourier (default: the engine default)', floatArg)
-    .option('--seed <seed>', 'seed of the family, the training and the held-out parameters', intArg(0), 7)
+    .option('--seed <seed>', `seed of ${seedDrives}`, intArg(0), 7)
+}
+
+/** Builds the command-line program (exported for tests). */
+export function program(): Command {
+  const cmd = new Command()
+  cmd.name('neumatc').description('Fast parametric matrix operations, learned NeuMatC-style').exitOverride()
+  withFamilyOptions(cmd.command('demo'), 'the family, the training and the held-out parameters')
+    .description('train an operation (default A(p)^-1) on a family and compare with the exact solver on held-out parameters')
     .option('--test <count>', 'held-out parameters', intArg(1), 100)
     .option('--steps <steps>', 'optimiser steps (default: the engine default)', intArg(1))
     .option('--runs <runs>', 'timed runs per measurement (median after warm-up)', intArg(1), 7)
     .option('--json', 'print one JSON object instead of a table', false)
     .option('--quiet', 'no progress output', false)
     .action(async (o: DemoOptions, command: Command) => demo(o, command.getOptionValueSource('rank') === 'cli'))
-  cmd
-    .command('train')
+  withFamilyOptions(cmd.command('train'), 'the family and the training')
     .description('train an operation on a built-in family and save the model (safetensors + JSON metadata, written atomically)')
     .requiredOption('--out <file>', 'where to save the model (e.g. model.neumatc)')
-    .addOption(new Option('--op <name>', 'operation to learn').choices(OPERATIONS).default('inverse'))
-    .addOption(new Option('--family <kind>', 'matrix family (default: synthetic; spdFourier for cholesky and eigh)').choices(FAMILIES))
-    .option('--n <n>', 'matrix order', intArg(1), 256)
-    .option('--rank <r>', 'rank of the low-rank part; with --op svd also the SVD rank', intArg(1), 20)
-    .option('--eps <eps>', 'shift eps of the eps*I term (synthetic, spdFourier)', floatArg)
-    .option('--seed <seed>', 'seed of the family and the training', intArg(0), 7)
     .option('--steps <steps>', 'optimiser steps (default: the engine default)', intArg(1))
     .option('--accuracy <tol>', 'held-out RelErr the automatic latent dimension aims for', floatArg)
     .addOption(new Option('--dtype <dtype>', 'element type of the model').choices(['f32', 'f64']))
@@ -683,15 +681,8 @@ export function program(): Command {
         'raw files: "matrices": { "file": "A.f64", "rows": 64, "cols": 64 }, "params": [0, 0.1, …] or a file.',
     )
     .action(async (o: TrainCliOptions, command: Command) => trainCommand(o, command.getOptionValueSource('rank') === 'cli'))
-  cmd
-    .command('baselines')
+  withFamilyOptions(cmd.command('baselines'), 'the family and the held-out parameters')
     .description('time every baseline of an operation on held-out parameters of a built-in family (exact, NNI/COI/ZNNI, RSVD/CRSVD)')
-    .addOption(new Option('--op <name>', 'operation').choices(OPERATIONS).default('inverse'))
-    .addOption(new Option('--family <kind>', 'matrix family (default: synthetic; spdFourier for cholesky and eigh)').choices(FAMILIES))
-    .option('--n <n>', 'matrix order', intArg(1), 256)
-    .option('--rank <r>', 'rank of the low-rank part; with --op svd also the SVD rank', intArg(1), 20)
-    .option('--eps <eps>', 'shift eps of the eps*I term (synthetic, spdFourier)', floatArg)
-    .option('--seed <seed>', 'seed of the family and the held-out parameters', intArg(0), 7)
     .option('--test <count>', 'held-out parameters', intArg(1), 100)
     .option('--runs <runs>', 'timed runs per measurement (median after warm-up)', intArg(1), 5)
     .option('--json', 'print JSON instead of a table', false)

@@ -48,11 +48,6 @@ pub fn component(c: neumatc::Component) -> NativeComponent {
     }
 }
 
-/// Converts a prediction; the component buffers move to JS without a copy.
-pub fn components(p: neumatc::Prediction) -> Vec<NativeComponent> {
-    p.components.into_iter().map(component).collect()
-}
-
 /// A batch of matrices coming from JS in either float type (a prediction, or an exact result):
 /// `batch * rows * cols` values, row-major, batch-major.
 #[napi(object, object_to_js = false)]

@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use napi::bindgen_prelude::{Float64Array, Uint32Array};
 
-use crate::convert::{NativeComponent, NativeDomain, component, components};
+use crate::convert::{NativeComponent, NativeDomain, component};
 use crate::error::{Result, napi_internal, to_napi};
 use crate::family::NativeFamily;
 use crate::task::EngineTask;
@@ -195,8 +195,7 @@ pub struct NativePrediction {
 
 impl From<neumatc::Prediction> for NativePrediction {
     fn from(p: neumatc::Prediction) -> Self {
-        let warnings = p.warnings.clone();
-        NativePrediction { components: components(p), warnings }
+        NativePrediction { components: p.components.into_iter().map(component).collect(), warnings: p.warnings }
     }
 }
 

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 mod timing;
 
-use timing::time;
+use timing::{cpu_model, time, today};
 
 /// Mean metric of joint results (one per parameter) against `a`.
 fn mean_err(spec: &OpSpec, a: &MatrixBatch, joint: &[f64], exact: Option<&[f64]>) -> Result<f64> {
@@ -280,12 +280,7 @@ fn main() -> Result<()> {
         eprintln!("{task}: {err:.2e} in {:.1} s (d = {}) {}", r.seconds, model.latent_dim(), serde_json::to_string(r).unwrap_or_default());
     }
 
-    let date = std::process::Command::new("date").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    let date = date.unwrap_or_else(|_| "undated".into());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_default();
+    let (date, cpu) = (today(), cpu_model());
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let command = format!("cargo run --release -p neumatc --example ops_targets -- {}", args[1..].join(" "));
     let json = json!({

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 mod timing;
 
-use timing::time;
+use timing::{cpu_model, time, today};
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
@@ -158,12 +158,7 @@ fn main() -> Result<()> {
         "applyVsLu": exact_ms / ms("apply"),
     });
 
-    let date = std::process::Command::new("date").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    let date = date.unwrap_or_else(|_| "undated".into());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_default();
+    let (date, cpu) = (today(), cpu_model());
     let threads = rayon::current_num_threads();
     let command = match args[1..].join(" ") {
         rest if rest.is_empty() => "cargo run --release -p neumatc --example refine_bench".to_string(),

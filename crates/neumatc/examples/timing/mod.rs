@@ -1,4 +1,4 @@
-//! Timing helpers shared by the benchmark examples (`mod timing;`).
+//! Timing and report helpers shared by the benchmark examples (`mod timing;`).
 
 use std::time::Instant;
 
@@ -20,4 +20,21 @@ pub fn time<T>(mut f: impl FnMut() -> T) -> f64 {
             })
             .collect(),
     )
+}
+
+/// Today's date as `YYYY-MM-DD` (for result file names), or `undated`.
+pub fn today() -> String {
+    std::process::Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|_| "undated".into())
+}
+
+/// The CPU model from `/proc/cpuinfo` (empty elsewhere).
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_default()
 }
