@@ -193,6 +193,11 @@ impl NeuMatC {
         &self.domain
     }
 
+    /// Layer widths of `Φ`, input first, `d` last (`[k, 64, 64, 64, d]` by default).
+    pub fn mlp_widths(&self) -> Vec<usize> {
+        self.mlp.widths()
+    }
+
     /// Latent dimension `d`.
     pub fn latent_dim(&self) -> usize {
         self.latent_dim
