@@ -133,7 +133,7 @@ describe('renderReport', () => {
       '**Machine:** AMD EPYC 7B13, 2 cores (2 threads used), 24 GiB, Linux 6.8.0; rustc 1.95.0',
       'NumPy 2.4.6 (scipy-openblas), Node —',
       '`npm run bench -- --quick`, 20.6 min in total.',
-      '- Memory bandwidth: read 14.2, write 9.1, copy 8.3 GB/s',
+      '- Memory bandwidth: read 14.2, write 9.10, copy 8.30 GB/s',
       '- GEMM: f32 150, f64 75.1 GFLOP/s',
       '## Targets',
       '| SVD n = 512 | ≥ 100× exact SVD | 43× at 5.8e-4 | ❌ |',
