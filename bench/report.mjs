@@ -113,8 +113,9 @@ export function figureFile(result, figure) {
   return `${result.tag}-${figure.id}.svg`
 }
 
-// Measured figures: three significant digits, a dash when absent.
-const v = (x) => formatCell(x, 'ms')
+// A machine field as the JSON gives it, or a dash; a measured ceiling to three significant digits.
+const v = (x) => formatCell(x)
+const g = (x) => formatCell(x, 'ms')
 
 function machineLine(m) {
   return (
@@ -131,8 +132,8 @@ function renderCeilings(c) {
   const bw = c.memBandwidthGBs ?? {}
   const gemm = c.gemmGflops ?? {}
   return [
-    `- Memory bandwidth: read ${v(bw.read)}, write ${v(bw.write)}, copy ${v(bw.copy)} GB/s`,
-    `- GEMM: f32 ${v(gemm.f32)}, f64 ${v(gemm.f64)} GFLOP/s`,
+    `- Memory bandwidth: read ${g(bw.read)}, write ${g(bw.write)}, copy ${g(bw.copy)} GB/s`,
+    `- GEMM: f32 ${g(gemm.f32)}, f64 ${g(gemm.f64)} GFLOP/s`,
     ...(c.note ? ['', c.note] : []),
   ].join('\n')
 }
