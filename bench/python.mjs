@@ -6,14 +6,14 @@ import path from 'node:path'
 
 function hasNumpy(python) {
   try {
-    execFileSync(python, ['-c', 'import numpy, scipy, safetensors'], { stdio: 'ignore' })
+    execFileSync(python, ['-c', 'import numpy, scipy, safetensors, threadpoolctl'], { stdio: 'ignore' })
     return true
   } catch {
     return false
   }
 }
 
-/** Returns a python executable with numpy, scipy and safetensors (the model-file check), or null. */
+/** Returns a python executable with numpy, scipy and safetensors (the model-file check) and threadpoolctl (BLAS thread control), or null. */
 export function setupPython(root) {
   if (process.env.NEUMATC_NO_NUMPY) return null
   const venv = path.join(root, 'bench/.venv')
@@ -27,7 +27,7 @@ export function setupPython(root) {
   }
   try {
     if (!existsSync(venvPython)) execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' })
-    execFileSync(venvPython, ['-m', 'pip', 'install', '--quiet', 'numpy', 'scipy', 'safetensors'], { stdio: 'inherit' })
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--quiet', 'numpy', 'scipy', 'safetensors', 'threadpoolctl'], { stdio: 'inherit' })
     return hasNumpy(venvPython) ? venvPython : null
   } catch (e) {
     console.warn(`could not install NumPy (${e.message}): NumPy columns are skipped`)

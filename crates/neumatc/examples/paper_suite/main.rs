@@ -69,7 +69,9 @@ fn rustc_version() -> String {
 }
 
 fn os_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|r| format!("Linux {}", r.trim())).unwrap_or_else(|_| std::env::consts::OS.into())
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|r| format!("Linux {}", r.trim()))
+        .unwrap_or_else(|_| std::env::consts::OS.into())
 }
 
 fn mem_gib() -> u64 {

@@ -141,21 +141,25 @@ impl Ceilings {
         let chunk = 1 << 16;
         let write = time_reps(5, 1, || a.par_chunks_mut(chunk).for_each(|c| c.fill(3.0)));
         // Sixteen independent sums, so the loop vectorises and memory, not the adder chain, bounds it.
-        let sum16 = |c: &[f32]| c.chunks_exact(16).fold([0f32; 16], |mut acc, x| {
-            acc.iter_mut().zip(x).for_each(|(s, v)| *s += v);
-            acc
-        });
+        let sum16 = |c: &[f32]| {
+            c.chunks_exact(16).fold([0f32; 16], |mut acc, x| {
+                acc.iter_mut().zip(x).for_each(|(s, v)| *s += v);
+                acc
+            })
+        };
         let read = time_reps(5, 1, || b.par_chunks(chunk).map(|c| sum16(c)[0]).sum::<f32>());
         let copy = time_reps(5, 1, || a.par_chunks_mut(chunk).zip(b.par_chunks(chunk)).for_each(|(x, y)| x.copy_from_slice(y)));
         drop((a, b));
         let gemm = |n: usize, f32_: bool| -> f64 {
             let flops = 2.0 * (n as f64).powi(3);
             let secs = if f32_ {
-                let (x, y) = (Mat::<f32>::from_fn(n, n, |i, j| ((i + j) % 7) as f32), Mat::<f32>::from_fn(n, n, |i, j| ((i * j) % 5) as f32));
+                let (x, y) =
+                    (Mat::<f32>::from_fn(n, n, |i, j| ((i + j) % 7) as f32), Mat::<f32>::from_fn(n, n, |i, j| ((i * j) % 5) as f32));
                 let mut z = Mat::<f32>::zeros(n, n);
                 time_reps(5, 1, || matmul(z.as_mut(), Accum::Replace, x.as_ref(), y.as_ref(), 1.0, Par::rayon(0)))
             } else {
-                let (x, y) = (Mat::<f64>::from_fn(n, n, |i, j| ((i + j) % 7) as f64), Mat::<f64>::from_fn(n, n, |i, j| ((i * j) % 5) as f64));
+                let (x, y) =
+                    (Mat::<f64>::from_fn(n, n, |i, j| ((i + j) % 7) as f64), Mat::<f64>::from_fn(n, n, |i, j| ((i * j) % 5) as f64));
                 let mut z = Mat::<f64>::zeros(n, n);
                 time_reps(5, 1, || matmul(z.as_mut(), Accum::Replace, x.as_ref(), y.as_ref(), 1.0, Par::rayon(0)))
             };

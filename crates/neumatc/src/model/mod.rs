@@ -6,6 +6,7 @@ mod mlp;
 
 use candle_core::{DType, Device, Tensor};
 use faer::{Accum, MatMut, MatRef, Par};
+use rayon::prelude::*;
 
 pub use check::{CheckOptions, CheckReport, RefineConfig, Refined};
 pub use io::{FORMAT_VERSION, read_metadata};
@@ -367,14 +368,29 @@ impl NeuMatC {
     }
 }
 
+/// Columns of `C` per parallel block of the prediction GEMM (measured flat from 2048 to 16384).
+const GEMM_COLUMN_BLOCK: usize = 4096;
+
 /// `out = phi (batch × d) · c (d × m)`, all row-major; every value of `out` is overwritten.
 fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usize, d: usize, m: usize, out: &mut [T]) {
     assert_eq!(out.len(), batch * m, "result buffer of the wrong length");
-    if batch > 0 {
-        let par = if batch * d * m >= 1 << 18 { Par::rayon(0) } else { Par::Seq };
-        let lhs = MatRef::from_row_major_slice(phi, batch, d);
-        let rhs = MatRef::from_row_major_slice(c, d, m);
-        let dst = MatMut::from_row_major_slice_mut(out, batch, m);
-        faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, T::one_impl(), par);
+    if batch == 0 {
+        return;
     }
+    let lhs = MatRef::from_row_major_slice(phi, batch, d);
+    let rhs = MatRef::from_row_major_slice(c, d, m);
+    let dst = MatMut::from_row_major_slice_mut(out, batch, m);
+    if batch * d * m < 1 << 18 || rayon::current_num_threads() == 1 {
+        faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, T::one_impl(), Par::Seq);
+        return;
+    }
+    // The inner dimension d is small (tens), so this product is bound by writing `out`, not by FLOPs.
+    // Splitting the columns into blocks, each one sequential GEMM on one thread, keeps a block of `C`
+    // (d × 4096) and of `out` in that core's cache while all the batch's rows are written; faer's own
+    // parallel split of this shape was measured 1.9× slower (100 × 24 × 1024², 2 cores).
+    dst.par_col_chunks_mut(GEMM_COLUMN_BLOCK).enumerate().for_each(|(j, block)| {
+        let cols = block.ncols();
+        let rhs = rhs.subcols(j * GEMM_COLUMN_BLOCK, cols);
+        faer::linalg::matmul::matmul(block, Accum::Replace, lhs, rhs, T::one_impl(), Par::Seq);
+    });
 }
