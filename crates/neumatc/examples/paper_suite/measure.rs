@@ -236,7 +236,7 @@ impl Numpy {
         let v: Value = serde_json::from_slice(&out.stdout).ok()?;
         if self.version.is_none() {
             self.version = Some(format!(
-                "NumPy {} / SciPy {} ({})",
+                "{} / SciPy {} ({})",
                 v["numpy"].as_str().unwrap_or("?"),
                 v["scipy"].as_str().unwrap_or("?"),
                 v["blas"].as_str().unwrap_or("?")

@@ -190,14 +190,15 @@ impl<'a> Suite<'a> {
         Ok(())
     }
 
-    fn datasets(&self) -> u64 {
-        self.args.datasets.max(1) as u64
+    /// Datasets of the table `id`: `--datasets-for id=N`, else `--datasets`.
+    fn datasets_of(&self, id: &str) -> u64 {
+        self.args.datasets_for.get(id).copied().unwrap_or(self.args.datasets).max(1) as u64
     }
 
-    /// How many datasets the exact and parametric baselines are timed on (their time does not depend on
-    /// the dataset; their error barely does): all of them up to 3.
-    fn baseline_datasets(&self) -> u64 {
-        self.datasets().min(3)
+    /// How many datasets the exact and parametric baselines of `id` are timed on (their time does not
+    /// depend on the dataset; their error barely does): all of them up to 3.
+    fn baseline_datasets(&self, id: &str) -> u64 {
+        self.datasets_of(id).min(3)
     }
 
     fn reps(&self) -> usize {
@@ -336,9 +337,9 @@ impl<'a> Suite<'a> {
     fn table1(&mut self) -> Result<()> {
         let n = if self.args.quick { 256 } else { 1024 }.min(self.args.max_size);
         let test = held_out();
-        let (mut errs, mut ms, mut train_s, mut floors, mut ds_) = (vec![], vec![], vec![], vec![], vec![]);
+        let (mut errs, mut ms, mut train_s, mut floors, mut ds_, mut conds) = (vec![], vec![], vec![], vec![], vec![], vec![]);
         let mut flops = 0.0;
-        for seed in 0..self.datasets() {
+        for seed in 0..self.datasets_of("table1") {
             let l = if seed == 0 {
                 self.inverse_model(n)?;
                 &self.inverse_models[&n]
@@ -351,11 +352,13 @@ impl<'a> Suite<'a> {
             train_s.push(l.train_s);
             floors.push(l.floor_ms);
             ds_.push(l.d());
+            conds.push(l.model.report().condition_candidates_max.unwrap_or(l.model.report().condition_max));
             flops = crate::measure::predict_flops(&l.model);
         }
         let model_ms = median(ms.clone());
+        let worst = errs.iter().copied().zip(&conds).fold((0.0f64, 0.0f64), |w, (e, &c)| if e > w.0 { (e, c) } else { w });
         let mut rows = vec![json!({
-            "method": "NeuMatC (f32)", "ms": model_ms, "floorMs": median(floors.clone()), "gflops": flops / 1e9,
+            "method": "NeuMatC (f32)", "note": format!("worst dataset {:.1e} (max cond A(p) {:.1e})", worst.0, worst.1), "ms": model_ms, "floorMs": median(floors.clone()), "gflops": flops / 1e9,
             "relErr": stats(&errs), "trainS": median(train_s.clone()), "d": format!("{}–{}", ds_.iter().min().unwrap_or(&0), ds_.iter().max().unwrap_or(&0)),
             "paperMs": 4.3, "paperErr": "7.2e-4 ± 1.8e-4",
         })];
@@ -365,7 +368,7 @@ impl<'a> Suite<'a> {
         let znn_count = if n >= 1024 { 12 } else { 40 };
         let mut nni_iters = vec![];
         let mut coi_build = vec![];
-        for seed in 0..self.baseline_datasets() {
+        for seed in 0..self.baseline_datasets("table1") {
             let fam = Family::synthetic(SyntheticConfig { n, seed, ..Default::default() })?;
             let a = fam.at(&test)?;
             let spec = OpSpec::new(Operation::Inverse, n, n, None, None)?;
@@ -443,8 +446,8 @@ impl<'a> Suite<'a> {
             r["vsLu"] = json!(lu_ms / ms);
         }
         self.amortization.push((format!("inverse n = {n}"), median(train_s.clone()), model_ms, lu_ms, np_ms));
-        let ds = self.datasets();
-        let bd = self.baseline_datasets();
+        let ds = self.datasets_of("table1");
+        let bd = self.baseline_datasets("table1");
         self.tables.push(json!({
             "id": "table1", "title": format!("Table 1 — inversion, synthetic family, n = {n}"),
             "setup": format!("Synthetic family §3.1 (rank 20, ε = 1, default scale), {ds} dataset(s) (seed = index), 40 supervised samples, \
@@ -493,7 +496,7 @@ impl<'a> Suite<'a> {
         let family = |seed| Family::synthetic(SyntheticConfig { n, rank: 20, eps: 1e-3, scale: Some(1.0), seed, ..Default::default() });
         let (mut errs, mut ms, mut train_s, mut floors) = (vec![], vec![], vec![], vec![]);
         let mut flops = 0.0;
-        for seed in 0..self.datasets() {
+        for seed in 0..self.datasets_of("table2") {
             let cfg = TrainConfig {
                 rank: Some(r),
                 seed,
@@ -517,7 +520,7 @@ impl<'a> Suite<'a> {
             let joint: Vec<f64> = (0..a.batch).flat_map(|i| [s.u.matrix(i), s.s.matrix(i), s.v.matrix(i)].concat()).collect();
             Ok(mean(&metrics::rel_err_op(&spec, a, &joint, None)?))
         };
-        for seed in 0..self.baseline_datasets() {
+        for seed in 0..self.baseline_datasets("table2") {
             let a = family(seed)?.at(&test)?;
             let a20 = head(&a, 20);
             ex.push(exact_baseline(&spec, &a20, 3)?);
@@ -550,7 +553,7 @@ impl<'a> Suite<'a> {
             row["vsExact"] = json!(ex_ms / ms);
         }
         self.amortization.push((format!("svd rank 20, n = {n}"), median(train_s.clone()), model_ms, ex_ms, np_ms));
-        let ds = self.datasets();
+        let ds = self.datasets_of("table2");
         self.tables.push(json!({
             "id": "table2", "title": format!("Table 2 — SVD (rank 20), synthetic family, n = {n}"),
             "setup": format!("Synthetic family with unscaled factors and ε = 1e-3 (so the energy sits in the leading 20 singular values; with ε = 1 \
@@ -601,6 +604,7 @@ impl<'a> Suite<'a> {
                 }
             };
             let (d, err, train_s) = (l.d(), l.err, l.train_s);
+            let cond = l.model.report().condition_candidates_max.unwrap_or(l.model.report().condition_max);
             let ms = time_predict(&l.model, &test, &self.pool, self.reps()) / batch as f64 * 1e3;
             let floor = self.ceil.floor(&l.model, batch) / batch as f64 * 1e3;
             let few = Family::synthetic(SyntheticConfig { n, seed: 0, ..Default::default() })?
@@ -618,7 +622,7 @@ impl<'a> Suite<'a> {
             }
             rows.push(
                 json!({ "n": n, "batch": batch, "ms": ms, "floorMs": floor, "vsFloor": ms / floor, "relErr": err, "d": d, "trainS": train_s,
-                              "luMs": lu_ms, "numpyMs": np, "vsNumpy": np.map(|v| v / ms), "paperMs": paper_ms }),
+                              "cond": cond, "luMs": lu_ms, "numpyMs": np, "vsNumpy": np.map(|v| v / ms), "paperMs": paper_ms }),
             );
             // Large models are not needed again; their C (d × n² f32) is hundreds of MB.
             if n >= 2048 {
@@ -631,10 +635,12 @@ impl<'a> Suite<'a> {
                       in a quarter of the free memory), buffers recycled between calls; LU and NumPy timed on a few of the same matrices.",
             "columns": [col("n", "n", "int"), col("batch", "batch", "int"), col("ms", "NeuMatC ms", "ms"), col("floorMs", "floor ms", "ms"),
                         col("vsFloor", "× floor", "x"), col("relErr", "RelErr_inv", "sci"), col("d", "d", "int"), col("trainS", "training s", "s"),
-                        col("luMs", "LU ms", "ms"), col("numpyMs", "NumPy ms", "ms"), col("vsNumpy", "× vs NumPy", "x"), col("paperMs", "paper CPU ms", "ms"),
+                        col("cond", "max cond A(p)", "sci"), col("luMs", "LU ms", "ms"), col("numpyMs", "NumPy ms", "ms"), col("vsNumpy", "× vs NumPy", "x"), col("paperMs", "paper CPU ms", "ms"),
                         col("note", "note", "text")],
             "rows": rows, "readme": true,
-            "notes": ["The floor is max(output + C bytes ÷ write bandwidth, FLOPs ÷ GEMM peak): at these sizes writing the n² results is the bound."],
+            "notes": ["The floor is max(output + C bytes ÷ write bandwidth, FLOPs ÷ GEMM peak) at this machine's measured ceilings.",
+                      "max cond A(p): the largest condition number training saw (samples and candidates); where the family passes close to a \
+                       singular matrix the inverse varies sharply in p and the default model is less accurate (its report says so)."],
         }));
         self.figures.push(json!({
             "id": "time-vs-size", "title": "Inverse: time per matrix vs matrix size (batch 100)",
@@ -738,7 +744,7 @@ impl<'a> Suite<'a> {
         } else {
             r#"{"sampling":{"supervised":125,"collocation":600,"candidates":1000},"hidden":[128,128,128],"steps":3000,"omega":4,"accuracy":0.0001}"#
         };
-        let datasets = if quick { 1 } else { self.datasets().min(2) };
+        let datasets = if quick { 1 } else { self.datasets_of("table6") };
         let grid: Vec<f64> = (0..2500).flat_map(|i| [(i / 50) as f64 / 49.0, (i % 50) as f64 / 49.0]).collect();
         let test: Vec<f64> = (0..100).flat_map(|i| grid[(i * 25 + 12) * 2..(i * 25 + 12) * 2 + 2].to_vec()).collect();
         let (mut errs, mut ms, mut train_s, mut ds_) = (vec![], vec![], vec![], vec![]);
@@ -760,7 +766,7 @@ impl<'a> Suite<'a> {
         self.tables.push(json!({
             "id": "table6", "title": format!("Table 6 — 2-D inversion, SPD Fourier family, n = {n}"),
             "setup": format!("A(p) = B(p)B(p)ᵀ + εI with B (n × 16) a Fourier series in (p₁, p₂), a 50 × 50 grid, 5 % (125 points) supervised, \
-                              100 other grid points held out, {datasets} dataset(s) (this task trains for minutes: fewer datasets than the paper's 20)."),
+                              100 other grid points held out, {datasets} dataset(s)."),
             "columns": [col("method", "method", "text"), col("ms", "ms/matrix", "ms"), col("relErr", "RelErr_inv", "pm"), col("trainS", "training s", "s"),
                         col("d", "d", "text"), col("options", "training options", "text")],
             "rows": rows, "readme": false, "notes": [],
@@ -784,7 +790,7 @@ impl<'a> Suite<'a> {
             let spd = op == Operation::Cholesky;
             let family = |seed| Family::synthetic(SyntheticConfig { n, seed, spd, ..Default::default() });
             let (mut errs, mut ms, mut train_s, mut floors) = (vec![], vec![], vec![], vec![]);
-            for seed in 0..self.datasets() {
+            for seed in 0..self.datasets_of("table7") {
                 let l = self.learn(&family(seed)?, op, &TrainConfig { seed, ..Default::default() }, &test, None)?;
                 errs.push(l.err);
                 ms.push(l.ms);
@@ -802,7 +808,7 @@ impl<'a> Suite<'a> {
                               "paperMs": paper_ms, "paperErr": paper_err }),
             );
         }
-        let ds = self.datasets();
+        let ds = self.datasets_of("table7");
         self.tables.push(json!({
             "id": "table7", "title": format!("Table 7 — QR, Cholesky and expm, synthetic family, n = {n}"),
             "setup": format!("Synthetic family §3.1 (Cholesky: its SPD variant H Hᵀ), {ds} dataset(s), default training options, 100 held-out \
@@ -827,7 +833,7 @@ impl<'a> Suite<'a> {
         let mut rows = vec![];
         for (strategy, name, paper) in [(Strategy::Random, "random", 1.2e-2), (Strategy::Adaptive, "adaptive", 8.3e-3)] {
             let (mut errs, mut train_s, mut added) = (vec![], vec![], vec![]);
-            for seed in 0..self.datasets() {
+            for seed in 0..self.datasets_of("table8") {
                 let fam = Family::synthetic(SyntheticConfig { n, rank: 10, eps: 1e-3, scale: Some(1.0), seed, ..Default::default() })?;
                 // The paper's schedule: 50 initial collocation points, 10 added per round for 10 rounds; the
                 // supervised set is fixed (no enrichment), so only the choice of collocation points differs.
@@ -851,7 +857,7 @@ impl<'a> Suite<'a> {
                 json!({ "strategy": name, "relErr": stats(&errs), "trainS": median(train_s), "added": mean(&added), "paperErr": paper }),
             );
         }
-        let ds = self.datasets();
+        let ds = self.datasets_of("table8");
         self.tables.push(json!({
             "id": "table8", "title": format!("Table 8 — adaptive vs random collocation sampling (SVD rank 10, n = {n})"),
             "setup": format!("Synthetic family (unscaled factors, ε = 1e-3, inner rank 10), {ds} dataset(s), 20 supervised samples (fixed), 50 initial \
@@ -880,7 +886,7 @@ impl<'a> Suite<'a> {
             (Activation::Sine, 8.3e-3),
         ] {
             let (mut errs, mut train_s) = (vec![], vec![]);
-            for seed in 0..self.datasets().min(5) {
+            for seed in 0..self.datasets_of("table9") {
                 let fam = Family::synthetic(SyntheticConfig { n, seed, ..Default::default() })?;
                 let cfg = TrainConfig { activation: act, seed, ..Default::default() };
                 let l = self.learn(&fam, Operation::Inverse, &cfg, &test, None)?;
@@ -889,7 +895,7 @@ impl<'a> Suite<'a> {
             }
             rows.push(json!({ "activation": format!("{act:?}").to_lowercase(), "relErr": stats(&errs), "trainS": median(train_s), "paperErr": paper }));
         }
-        let ds = self.datasets().min(5);
+        let ds = self.datasets_of("table9");
         self.tables.push(json!({
             "id": "table9", "title": format!("Table 9 — activation functions (inverse, synthetic family, n = {n})"),
             "setup": format!("Default options but the hidden activation σ(ω·), {ds} dataset(s), 100 held-out parameters. The paper's Table 9 \
@@ -912,7 +918,7 @@ impl<'a> Suite<'a> {
             &[(10, 1.45, 3.9e-3, 235.72, 1.23e-2), (20, 3.81, 2.7e-3, 240.74, 1.15e-2), (30, 3.77, 4.61e-3, 239.02, 1.32e-2)];
         let test = held_out();
         let mut rows = vec![];
-        let datasets = if quick { 1 } else { self.datasets().min(3) };
+        let datasets = if quick { 1 } else { self.datasets_of("table12") };
         for &(pr, p_ms, p_err, p_rsvd_ms, p_rsvd_err) in if quick { &param_ranks[..1] } else { param_ranks } {
             let (mut errs, mut ms, mut train_s, mut rs) = (vec![], vec![], vec![], vec![]);
             for seed in 0..datasets {
