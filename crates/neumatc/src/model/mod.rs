@@ -371,8 +371,16 @@ impl NeuMatC {
 /// Columns of `C` per parallel block of the prediction GEMM (measured flat from 2048 to 16384).
 const GEMM_COLUMN_BLOCK: usize = 4096;
 
-/// `out = phi (batch × d) · c (d × m)`, all row-major; every value of `out` is overwritten.
-fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usize, d: usize, m: usize, out: &mut [T]) {
+/// `out = phi (batch × d) · c (d × m)`, all row-major; every value of `out` is overwritten. This is the
+/// product every prediction ends with (`Φ(P) · C`), public so benchmarks time the engine's own kernel.
+///
+/// ```
+/// let (phi, c) = ([1.0f32, 2.0], [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0]); // 1 × 2 times 2 × 3
+/// let mut out = [0.0f32; 3];
+/// neumatc::model::gemm(&phi, &c, 1, 2, 3, &mut out);
+/// assert_eq!(out, [1.0, 2.0, 2.0]);
+/// ```
+pub fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usize, d: usize, m: usize, out: &mut [T]) {
     assert_eq!(out.len(), batch * m, "result buffer of the wrong length");
     if batch == 0 {
         return;
