@@ -101,16 +101,9 @@ fn mem_gib() -> u64 {
         .map_or(0, |kb| (kb as f64 / 1048576.0).round() as u64)
 }
 
-fn main() -> neumatc::Result<()> {
-    let args = Args::parse();
-    let t0 = Instant::now();
-    let cores = std::thread::available_parallelism().map_or(1, |t| t.get());
-    eprintln!("measuring this machine's ceilings (memory bandwidth, GEMM peak) …");
-    let ceilings = measure::Ceilings::measure();
-    eprintln!("{}", ceilings.json());
-    let mut suite = tables::Suite::new(&args, ceilings);
-    suite.run_all()?;
-
+/// The result document (schema in `bench/report.mjs`); `complete` is false for the partial saves
+/// made after each table.
+fn result_json(args: &Args, suite: &tables::Suite, ceilings: &measure::Ceilings, seconds: f64, complete: bool) -> Value {
     let date = timing::today();
     let tag = format!("{date}-{}{}", args.machine, if args.quick { "-quick" } else { "" });
     let command = if args.raw.is_empty() {
@@ -118,17 +111,19 @@ fn main() -> neumatc::Result<()> {
     } else {
         format!("cargo run --release -p neumatc --example paper_suite -- {}", args.raw.join(" "))
     };
-    let result = json!({
+    json!({
         "schema": 1,
         "suite": "neumatc paper suite",
         "date": date,
         "tag": tag,
         "quick": args.quick,
+        "complete": complete,
         "datasets": args.datasets,
         "command": std::env::var("NEUMATC_SUITE_COMMAND").unwrap_or(command),
-        "seconds": t0.elapsed().as_secs_f64(),
+        "seconds": seconds,
         "machine": {
-            "cpu": timing::cpu_model(), "cores": cores, "threadsUsed": rayon::current_num_threads(), "memGiB": mem_gib(),
+            "cpu": timing::cpu_model(), "cores": std::thread::available_parallelism().map_or(1, |t| t.get()),
+            "threadsUsed": rayon::current_num_threads(), "memGiB": mem_gib(),
             "os": os_name(), "rustc": rustc_version(), "neumatc": env!("CARGO_PKG_VERSION"),
             "numpy": suite.numpy.version.clone().map_or(Value::Null, Value::String),
             "node": std::env::var("NEUMATC_NODE_VERSION").map_or(Value::Null, Value::String),
@@ -138,11 +133,32 @@ fn main() -> neumatc::Result<()> {
         "tables": suite.tables,
         "targets": suite.targets,
         "figures": suite.figures,
-    });
+    })
+}
+
+/// Writes the result to `<out>/<tag>.json` through a temporary file; returns the path.
+fn save(args: &Args, result: &Value) -> neumatc::Result<std::path::PathBuf> {
     std::fs::create_dir_all(&args.out)?;
+    let tag = result["tag"].as_str().unwrap_or("suite");
     let path = std::path::Path::new(&args.out).join(format!("{tag}.json"));
-    let text = serde_json::to_string_pretty(&result).map_err(std::io::Error::other)?;
+    let text = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
     measure::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+fn main() -> neumatc::Result<()> {
+    let args = Args::parse();
+    let t0 = Instant::now();
+    eprintln!("measuring this machine's ceilings (memory bandwidth, GEMM peak) …");
+    let ceilings = measure::Ceilings::measure();
+    eprintln!("{}", ceilings.json());
+    let mut suite = tables::Suite::new(&args, ceilings);
+    suite.run_all(&mut |s| {
+        let path = save(&args, &result_json(&args, s, &ceilings, t0.elapsed().as_secs_f64(), false))?;
+        eprintln!("(partial result saved to {})", path.display());
+        Ok(())
+    })?;
+    let path = save(&args, &result_json(&args, &suite, &ceilings, t0.elapsed().as_secs_f64(), true))?;
     eprintln!("wrote {} in {:.0} s", path.display(), t0.elapsed().as_secs_f64());
     println!("{}", path.display());
     Ok(())
