@@ -287,7 +287,11 @@ impl NeuMatC {
     pub(crate) fn coefficients(&self, params: &[f64]) -> Result<Tensor> {
         let k = self.domain.dim();
         let x = self.domain.normalize(params);
-        let x = Tensor::from_vec(x, (params.len() / k, k), &Device::Cpu)?.to_dtype(self.dtype.candle())?;
+        let batch = params.len() / k;
+        if let Some(phi) = self.mlp.forward_host(&x, batch)? {
+            return Ok(Tensor::from_vec(phi, (batch, self.latent_dim), &Device::Cpu)?.to_dtype(self.dtype.candle())?);
+        }
+        let x = Tensor::from_vec(x, (batch, k), &Device::Cpu)?.to_dtype(self.dtype.candle())?;
         self.mlp.forward(&x)
     }
 
