@@ -382,7 +382,7 @@ const GEMM_COLUMN_BLOCK: usize = 4096;
 /// let (phi, c) = ([1.0f32, 2.0], [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0]); // 1 × 2 times 2 × 3
 /// let mut out = [0.0f32; 3];
 /// neumatc::model::gemm(&phi, &c, 1, 2, 3, &mut out);
-/// assert_eq!(out, [1.0, 2.0, 2.0]);
+/// assert_eq!(out, [3.0, 2.0, 2.0]);
 /// ```
 pub fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usize, d: usize, m: usize, out: &mut [T]) {
     assert_eq!(out.len(), batch * m, "result buffer of the wrong length");
