@@ -22,6 +22,7 @@
 //! ```
 
 pub mod baseline;
+pub mod complex;
 pub mod device;
 pub mod error;
 pub mod family;
@@ -32,6 +33,7 @@ pub mod op;
 pub mod sampling;
 pub mod train;
 
+pub use complex::ComplexBatch;
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use family::{

@@ -137,6 +137,38 @@ impl Family {
         Ok(Family::Sampled(Arc::new(SampledFamily::new(param_dim, params, matrices)?)))
     }
 
+    /// The user's complex matrices on a grid (stored as real embeddings; see [`crate::complex`]).
+    pub fn from_samples_complex(param_dim: usize, params: Vec<f64>, matrices: &crate::ComplexBatch) -> Result<Self> {
+        Ok(Family::Sampled(Arc::new(SampledFamily::new_complex(param_dim, params, matrices)?)))
+    }
+
+    /// Whether `A(p)` is complex. A complex family's [`Family::at`], [`Family::rows`] and
+    /// [`Family::cols`] are those of the real embedding `[[Re, −Im], [Im, Re]]` (what training and the
+    /// models use); [`Family::at_complex`] and [`Family::complex_shape`] give the complex matrices.
+    pub fn is_complex(&self) -> bool {
+        match self {
+            Family::Sampled(f) => f.is_complex(),
+            _ => false,
+        }
+    }
+
+    /// The complex shape `(m, n)` of a complex family; `(rows, cols)` of a real one.
+    pub fn complex_shape(&self) -> (usize, usize) {
+        if self.is_complex() { (self.rows() / 2, self.cols() / 2) } else { (self.rows(), self.cols()) }
+    }
+
+    /// `A(p)` of a complex family as complex matrices: (batch, m, n). A real family's matrices come back
+    /// with zero imaginary parts.
+    pub fn at_complex(&self, params: &[f64]) -> Result<crate::ComplexBatch> {
+        let a = self.at(params)?;
+        if self.is_complex() {
+            crate::ComplexBatch::from_embedding(&a)
+        } else {
+            let im = vec![0.0; a.data.len()];
+            Ok(crate::ComplexBatch { batch: a.batch, rows: a.rows, cols: a.cols, re: a.data, im })
+        }
+    }
+
     /// Rows of `A(p)`.
     pub fn rows(&self) -> usize {
         match self {
@@ -216,7 +248,7 @@ impl Family {
             Family::ControlledRank(f) => serde_json::json!({ "kind": "controlledRank", "options": f.config() }),
             Family::Sampled(f) => serde_json::json!({
                 "kind": "samples", "paramDim": f.domain().dim(), "samples": f.len(),
-                "rows": f.rows(), "cols": f.cols(), "domain": f.domain(),
+                "rows": f.rows(), "cols": f.cols(), "domain": f.domain(), "complex": f.is_complex(),
             }),
         }
     }

@@ -11,6 +11,8 @@ pub struct SampledFamily {
     params: Vec<f64>,
     matrices: MatrixBatch,
     domain: Domain,
+    /// The matrices are real embeddings of complex ones (see [`crate::complex`]).
+    complex: bool,
 }
 
 impl SampledFamily {
@@ -46,7 +48,22 @@ impl SampledFamily {
         if keys.windows(2).any(|w| w[0] == w[1]) {
             return Err(Error::input("fromSamples", "two samples share the same parameter"));
         }
-        Ok(Self { params, matrices, domain })
+        Ok(Self { params, matrices, domain, complex: false })
+    }
+
+    /// Complex matrices on a grid: stored as their real embeddings (`2m × 2n`), which is what
+    /// [`SampledFamily::at`] returns; the family reports itself as complex.
+    pub fn new_complex(param_dim: usize, params: Vec<f64>, matrices: &crate::ComplexBatch) -> Result<Self> {
+        check_finite("fromSamples matrices (re)", &matrices.re)?;
+        check_finite("fromSamples matrices (im)", &matrices.im)?;
+        let mut fam = Self::new(param_dim, params, matrices.embed())?;
+        fam.complex = true;
+        Ok(fam)
+    }
+
+    /// Whether the samples are complex (stored embedded).
+    pub fn is_complex(&self) -> bool {
+        self.complex
     }
 
     /// Rows of each matrix.

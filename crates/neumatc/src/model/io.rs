@@ -439,6 +439,8 @@ struct StoredSpec {
     rank: usize,
     #[serde(default)]
     rhs: Option<Vec<f64>>,
+    #[serde(default)]
+    complex: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -475,7 +477,8 @@ fn decode(meta: Value, st: &SafeTensors<'_>, origin: &Path) -> Result<NeuMatC> {
         return Err(inconsistent(format!("a rank ({}) for `{}`", s.rank, op.name())));
     }
     let rank = (op == Operation::Svd).then_some(s.rank);
-    let spec = OpSpec::new(op, s.rows, s.cols, rank, s.rhs.clone()).map_err(|e| inconsistent(e.to_string()))?;
+    let spec = if s.complex { OpSpec::new_complex(op, s.rows, s.cols, rank) } else { OpSpec::new(op, s.rows, s.cols, rank, s.rhs.clone()) }
+        .map_err(|e| inconsistent(e.to_string()))?;
 
     // Component shapes.
     let comps = spec.components();

@@ -184,6 +184,12 @@ impl NeuMatC {
         &self.spec
     }
 
+    /// Whether the model was trained on complex matrices (its results are embedded: read them with
+    /// [`crate::complex::complex_component`]).
+    pub fn is_complex(&self) -> bool {
+        self.spec.complex
+    }
+
     /// Length of one parameter vector.
     pub fn param_dim(&self) -> usize {
         self.domain.dim()

@@ -132,6 +132,12 @@ pub struct OpSpec {
     /// The fixed right-hand side `b` of `solve`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rhs: Option<Vec<f64>>,
+    /// `A(p)` is the real embedding `[[Re, −Im], [Im, Re]]` of a complex matrix (see [`crate::complex`]):
+    /// `rows` and `cols` are the embedding's (twice the complex shape), `rank` the complex SVD's. Results
+    /// are embedded too: the inverse as `E(G)`, singular vectors stacked as `[Re U; Im U]`. Inverse and
+    /// svd only. Default false (absent in model files of real models).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub complex: bool,
 }
 
 impl OpSpec {
@@ -146,7 +152,7 @@ impl OpSpec {
         if rhs.is_some() && op != Operation::Solve {
             return Err(Error::option("rhs", format!("only `solve` takes a right-hand side, not `{}`", op.name())));
         }
-        let mut spec = OpSpec { op, rows, cols, rank: 0, rhs: None };
+        let mut spec = OpSpec { op, rows, cols, rank: 0, rhs: None, complex: false };
         match op {
             Operation::Inverse | Operation::Cholesky | Operation::Eigh | Operation::Expm => square(op.name())?,
             Operation::Solve => {
@@ -176,6 +182,46 @@ impl OpSpec {
             }
         }
         Ok(spec)
+    }
+
+    /// The same operation on the real embedding of complex matrices whose embedding is `rows × cols`
+    /// (see [`OpSpec::complex`]). For svd the rank (default: the complex thin rank) is checked against the
+    /// complex shape. Only inverse and svd have complex forms.
+    pub fn new_complex(op: Operation, rows: usize, cols: usize, rank: Option<usize>) -> Result<Self> {
+        if !rows.is_multiple_of(2) || !cols.is_multiple_of(2) {
+            return Err(Error::ShapeMismatch {
+                op: "complex embedding",
+                expected: vec![2 * (rows / 2), 2 * (cols / 2)],
+                got: vec![rows, cols],
+            });
+        }
+        let full = (rows / 2).min(cols / 2);
+        let mut spec = match op {
+            Operation::Inverse => OpSpec::new(op, rows, cols, rank, None)?,
+            Operation::Svd => {
+                let r = rank.unwrap_or(full);
+                if r == 0 || r > full {
+                    return Err(Error::option(
+                        "rank",
+                        format!("rank {r} must be between 1 and min(rows, cols) = {full} of the complex matrices"),
+                    ));
+                }
+                OpSpec::new(op, rows, cols, Some(r), None)?
+            }
+            other => {
+                return Err(Error::option(
+                    "operation",
+                    format!("`{}` is not available for complex matrices (inverse and svd are)", other.name()),
+                ));
+            }
+        };
+        spec.complex = true;
+        Ok(spec)
+    }
+
+    /// The complex shape `(m, n)` of a complex spec's matrices; the real shape otherwise.
+    pub fn matrix_shape(&self) -> (usize, usize) {
+        if self.complex { (self.rows / 2, self.cols / 2) } else { (self.rows, self.cols) }
     }
 
     /// The result components, in [`Operation::components`] order.
@@ -209,6 +255,7 @@ impl OpSpec {
                 vec![g]
             }
             Operation::Solve => vec![baseline::solve_matrix(a, n, self.rhs.as_deref().unwrap_or_default()).map_err(|e| at_p(e, p))?],
+            Operation::Svd if self.complex => vec![crate::complex::svd_stacked(a, m / 2, n / 2, self.rank).map_err(|e| at_p(e, p))?],
             Operation::Svd => {
                 let (u, s, v) = baseline::svd_matrix(a, m, n, self.rank).map_err(|e| at_p(e, p))?;
                 vec![u, s, v]
@@ -250,6 +297,9 @@ impl OpSpec {
     /// to agree with it. The matching is greedy on `|⟨u_i, u'_j⟩| + |⟨v_i, v'_j⟩|`, largest first.
     pub fn align(&self, reference: &[f64], g: &mut [f64]) {
         let (m, n) = (self.rows, self.cols);
+        if self.complex && self.op == Operation::Svd {
+            return crate::complex::align_svd(reference, g, m / 2, n / 2, self.rank);
+        }
         // (left vectors rows, right vectors rows or 0, number of vectors)
         let (rows_u, rows_v, r) = match self.op {
             Operation::Svd => (m, n, self.rank),
@@ -333,6 +383,7 @@ impl OpSpec {
                 let ax = matmul(a, n, n, false, parts[0], n, 1, false);
                 (diff2(&ax, b) / b.iter().map(|v| v * v).sum::<f64>()).sqrt()
             }
+            Operation::Svd if self.complex => crate::complex::svd_rel_err_stacked(a, g, m / 2, n / 2, self.rank),
             Operation::Svd => {
                 let r = self.rank;
                 let us: Vec<f64> = (0..m * r).map(|i| parts[0][i] * parts[1][i % r]).collect();
@@ -359,6 +410,10 @@ impl OpSpec {
     /// `vectors`); `None` for operations without one.
     pub fn orthogonality_defect(&self, g: &[f64]) -> Option<f64> {
         let parts = self.split(g);
+        if self.complex {
+            let defect = |x: &[f64], rows: usize| crate::complex::orthogonality_defect_stacked(x, rows / 2, self.rank);
+            return (self.op == Operation::Svd).then(|| defect(parts[0], self.rows).max(defect(parts[2], self.cols)));
+        }
         let factors: Vec<(&[f64], usize, usize)> = match self.op {
             Operation::Svd => vec![(parts[0], self.rows, self.rank), (parts[2], self.cols, self.rank)],
             Operation::Qr => vec![(parts[0], self.rows, self.cols)],

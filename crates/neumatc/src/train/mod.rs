@@ -45,7 +45,14 @@ pub fn train(
     cancel: &AtomicBool,
 ) -> Result<NeuMatC> {
     cfg.validate()?;
-    let spec = OpSpec::new(op, family.rows(), family.cols(), cfg.rank, cfg.rhs.clone())?;
+    let spec = if family.is_complex() {
+        if cfg.rhs.is_some() {
+            return Err(Error::option("rhs", "complex families take inverse and svd, not `solve`"));
+        }
+        OpSpec::new_complex(op, family.rows(), family.cols(), cfg.rank)?
+    } else {
+        OpSpec::new(op, family.rows(), family.cols(), cfg.rank, cfg.rhs.clone())?
+    };
     if cfg.method == Method::Plain && op != Operation::Inverse {
         return Err(Error::option("method", format!("the plain method is implemented for `inverse` only, not `{}`; use `pod`", op.name())));
     }
