@@ -5,6 +5,7 @@
 //! user's own matrices on a parameter grid ([`SampledFamily`]). All are wrapped in [`Family`], the type the
 //! rest of the engine takes.
 
+mod cdl;
 mod controlled_rank;
 mod sampled;
 mod spd_fourier;
@@ -12,6 +13,7 @@ mod synthetic;
 
 use std::sync::Arc;
 
+pub use cdl::{CDL_PROFILES, CdlArray, CdlConfig, CdlFamily, CdlProfile, MAX_ELEMENTS, RAY_OFFSETS, RAYS_PER_CLUSTER};
 pub use controlled_rank::{ControlledRankConfig, ControlledRankFactors, ControlledRankFamily};
 pub use sampled::SampledFamily;
 pub use spd_fourier::{DEFAULT_SPD_SCALE, SpdFourierConfig, SpdFourierFamily};
