@@ -37,8 +37,8 @@ pub use complex::ComplexBatch;
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use family::{
-    ControlledRankConfig, ControlledRankFactors, ControlledRankFamily, Domain, Family, SampledFamily, SpdFourierConfig, SpdFourierFamily,
-    SyntheticConfig, SyntheticFamily,
+    CdlArray, CdlConfig, CdlFamily, ControlledRankConfig, ControlledRankFactors, ControlledRankFamily, Domain, Family, SampledFamily,
+    SpdFourierConfig, SpdFourierFamily, SyntheticConfig, SyntheticFamily,
 };
 pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
 pub use model::{

@@ -97,6 +97,8 @@ pub enum Family {
     ControlledRank(Arc<ControlledRankFamily>),
     /// The user's matrices on a parameter grid.
     Sampled(Arc<SampledFamily>),
+    /// 3GPP TR 38.901 CDL wideband MIMO channels or their MMSE Gram matrices (complex).
+    Cdl(Arc<CdlFamily>),
 }
 
 impl Family {
@@ -134,6 +136,17 @@ impl Family {
         Self::controlled_rank(cfg)
     }
 
+    /// 3GPP TR 38.901 CDL channels `H(f)` or MMSE Gram matrices `H(f)ᴴH(f) + σ²I` over a band (see
+    /// [`CdlConfig`]); complex, so [`Family::at`] gives their real embeddings.
+    pub fn cdl(cfg: CdlConfig) -> Result<Self> {
+        Ok(Family::Cdl(Arc::new(CdlFamily::new(cfg)?)))
+    }
+
+    /// [`Family::cdl`] from a JSON object of [`CdlConfig`] fields (camelCase, all optional).
+    pub fn cdl_from_json(json: &str) -> Result<Self> {
+        Ok(Family::Cdl(Arc::new(CdlFamily::from_json(json)?)))
+    }
+
     /// The user's matrices `matrices[i] = A(params[i*k..(i+1)*k])` on a grid of parameters.
     pub fn from_samples(param_dim: usize, params: Vec<f64>, matrices: MatrixBatch) -> Result<Self> {
         Ok(Family::Sampled(Arc::new(SampledFamily::new(param_dim, params, matrices)?)))
@@ -150,6 +163,7 @@ impl Family {
     pub fn is_complex(&self) -> bool {
         match self {
             Family::Sampled(f) => f.is_complex(),
+            Family::Cdl(_) => true,
             _ => false,
         }
     }
@@ -162,6 +176,11 @@ impl Family {
     /// `A(p)` of a complex family as complex matrices: (batch, m, n). A real family's matrices come back
     /// with zero imaginary parts.
     pub fn at_complex(&self, params: &[f64]) -> Result<crate::ComplexBatch> {
+        if let Family::Cdl(f) = self {
+            let batch = self.domain().check(params)?;
+            crate::matrix::check_alloc("A(p)", batch, f.rows() * f.cols(), 16)?;
+            return Ok(crate::ComplexBatch::from_c64(batch, f.rows(), f.cols(), &f.at_complex(params)?));
+        }
         let a = self.at(params)?;
         if self.is_complex() {
             crate::ComplexBatch::from_embedding(&a)
@@ -178,6 +197,7 @@ impl Family {
             Family::SpdFourier(f) => f.n(),
             Family::ControlledRank(f) => f.rows(),
             Family::Sampled(f) => f.rows(),
+            Family::Cdl(f) => 2 * f.rows(),
         }
     }
 
@@ -188,6 +208,7 @@ impl Family {
             Family::SpdFourier(f) => f.n(),
             Family::ControlledRank(f) => f.cols(),
             Family::Sampled(f) => f.cols(),
+            Family::Cdl(f) => 2 * f.cols(),
         }
     }
 
@@ -203,6 +224,7 @@ impl Family {
             Family::SpdFourier(f) => f.domain(),
             Family::ControlledRank(f) => f.domain(),
             Family::Sampled(f) => f.domain(),
+            Family::Cdl(f) => f.domain(),
         }
     }
 
@@ -215,6 +237,7 @@ impl Family {
             Family::SpdFourier(f) => f.at(params),
             Family::ControlledRank(f) => f.at(params),
             Family::Sampled(f) => f.at(params),
+            Family::Cdl(_) => Ok(self.at_complex(params)?.embed()),
         }
     }
 
@@ -222,7 +245,7 @@ impl Family {
     /// [`SampledFamily`]); training then draws its samples and candidates from it.
     pub fn pool(&self) -> Option<&[f64]> {
         match self {
-            Family::Synthetic(_) | Family::SpdFourier(_) | Family::ControlledRank(_) => None,
+            Family::Synthetic(_) | Family::SpdFourier(_) | Family::ControlledRank(_) | Family::Cdl(_) => None,
             Family::Sampled(f) => Some(f.params()),
         }
     }
@@ -237,6 +260,7 @@ impl Family {
             "synthetic" => Self::synthetic_from_json(&options())?,
             "spdFourier" => Self::spd_fourier_from_json(&options())?,
             "controlledRank" => Self::controlled_rank_from_json(&options())?,
+            "cdl" => Self::cdl_from_json(&options())?,
             "samples" => return Ok(None),
             other => return Err(Error::option("family", format!("unknown family kind {other:?}"))),
         }))
@@ -248,6 +272,7 @@ impl Family {
             Family::Synthetic(f) => serde_json::json!({ "kind": "synthetic", "options": f.config() }),
             Family::SpdFourier(f) => serde_json::json!({ "kind": "spdFourier", "options": f.config() }),
             Family::ControlledRank(f) => serde_json::json!({ "kind": "controlledRank", "options": f.config() }),
+            Family::Cdl(f) => serde_json::json!({ "kind": "cdl", "options": f.config() }),
             Family::Sampled(f) => serde_json::json!({
                 "kind": "samples", "paramDim": f.domain().dim(), "samples": f.len(),
                 "rows": f.rows(), "cols": f.cols(), "domain": f.domain(), "complex": f.is_complex(),
