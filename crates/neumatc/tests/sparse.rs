@@ -267,7 +267,10 @@ fn timings() {
         for recycle in [false, true] {
             let cfg = KrylovConfig { recycle_preconditioner: recycle, ..Default::default() };
             let one = krylov_sequence(&fam, &[0.3], &cfg).unwrap();
-            println!("  GMRES+ILU(0) one cold solve: {} iterations, {:.3} s (residual {:.2e})", one.iterations[0], one.seconds, one.residuals[0]);
+            println!(
+                "  GMRES+ILU(0) one cold solve: {} iterations, {:.3} s (residual {:.2e})",
+                one.iterations[0], one.seconds, one.residuals[0]
+            );
             let params = sequence(seq);
             let s = krylov_sequence(&fam, &params, &cfg).unwrap();
             let iters: usize = s.iterations.iter().sum();

