@@ -49,7 +49,7 @@ impl Default for AdrConfig {
 ///
 /// `A1`, `A2` are skew-symmetric, so the symmetric part of `A(p)` is `−Δ_h + c I`: for `c ≥ 0` every
 /// `A(p)` is nonsingular. All `A(p)` share one sparsity pattern (the 5-point stencil); the exact solver
-/// computes its symbolic LU once and refactors only numerically per `p` (on 2 cores: 0.055 s per solve
+/// computes its symbolic LU once and refactors only numerically per `p` (on 2 cores: 0.02–0.06 s per solve
 /// at `n = 10⁴`, 0.38 s at `n ≈ 10⁵`, relative residuals ~1e-13; cheaper than GMRES + ILU(0) to 1e-3).
 ///
 /// ```
