@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod model;
 pub mod op;
 pub mod sampling;
+pub mod sparse;
 pub mod train;
 
 pub use complex::ComplexBatch;
