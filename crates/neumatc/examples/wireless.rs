@@ -27,7 +27,8 @@ fn main() -> neumatc::Result<()> {
     let form = if op == Operation::Svd { "channel" } else { "gram" };
     let delay_spread: f64 = std::env::var("DS").ok().and_then(|v| v.parse().ok()).unwrap_or(CdlConfig::default().delay_spread);
     let profile = std::env::var("PROFILE").unwrap_or_else(|_| "A".into());
-    let cfg_fam = CdlConfig { bandwidth: band, delay_spread, profile, rx: array.clone(), tx: array, form: form.into(), ..Default::default() };
+    let cfg_fam =
+        CdlConfig { bandwidth: band, delay_spread, profile, rx: array.clone(), tx: array, form: form.into(), ..Default::default() };
     let generator = Family::cdl(cfg_fam)?;
     let (lo, hi) = (generator.domain().lo[0], generator.domain().hi[0]);
     let grid: Vec<f64> = (0..200).map(|i| lo + (hi - lo) * i as f64 / 199.0).collect();

@@ -99,6 +99,8 @@ pub enum Family {
     Sampled(Arc<SampledFamily>),
     /// 3GPP TR 38.901 CDL wideband MIMO channels or their MMSE Gram matrices (complex).
     Cdl(Arc<CdlFamily>),
+    /// The sparse advection–diffusion–reaction operator of the paper's App. H.
+    Adr(Arc<crate::sparse::AdrFamily>),
 }
 
 impl Family {
@@ -145,6 +147,27 @@ impl Family {
     /// [`Family::cdl`] from a JSON object of [`CdlConfig`] fields (camelCase, all optional).
     pub fn cdl_from_json(json: &str) -> Result<Self> {
         Ok(Family::Cdl(Arc::new(CdlFamily::from_json(json)?)))
+    }
+
+    /// The paper's App. H operator `A(p) = A0 + cos(2πp)A1 + sin(2πp)A2` (sparse, `n = grid²`; see
+    /// [`crate::sparse::AdrConfig`]). Its natural operation is `solve` with `b = f ≡ 1`
+    /// ([`Family::sparse`] gives the operator; [`Family::at`] is dense and refused above n = 4096).
+    pub fn adr(cfg: crate::sparse::AdrConfig) -> Result<Self> {
+        Ok(Family::Adr(Arc::new(crate::sparse::AdrFamily::new(cfg)?)))
+    }
+
+    /// [`Family::adr`] from a JSON object of [`crate::sparse::AdrConfig`] fields (camelCase, all optional).
+    pub fn adr_from_json(json: &str) -> Result<Self> {
+        let cfg: crate::sparse::AdrConfig = serde_json::from_str(json).map_err(|e| Error::option("adr", e.to_string()))?;
+        Self::adr(cfg)
+    }
+
+    /// The sparse operator of a sparse family (`None` for dense families).
+    pub fn sparse(&self) -> Option<&crate::sparse::AdrFamily> {
+        match self {
+            Family::Adr(f) => Some(f),
+            _ => None,
+        }
     }
 
     /// The user's matrices `matrices[i] = A(params[i*k..(i+1)*k])` on a grid of parameters.
@@ -198,6 +221,7 @@ impl Family {
             Family::ControlledRank(f) => f.rows(),
             Family::Sampled(f) => f.rows(),
             Family::Cdl(f) => 2 * f.rows(),
+            Family::Adr(f) => f.n(),
         }
     }
 
@@ -209,6 +233,7 @@ impl Family {
             Family::ControlledRank(f) => f.cols(),
             Family::Sampled(f) => f.cols(),
             Family::Cdl(f) => 2 * f.cols(),
+            Family::Adr(f) => f.n(),
         }
     }
 
@@ -225,6 +250,7 @@ impl Family {
             Family::ControlledRank(f) => f.domain(),
             Family::Sampled(f) => f.domain(),
             Family::Cdl(f) => f.domain(),
+            Family::Adr(f) => f.domain(),
         }
     }
 
@@ -238,6 +264,14 @@ impl Family {
             Family::ControlledRank(f) => f.at(params),
             Family::Sampled(f) => f.at(params),
             Family::Cdl(_) => Ok(self.at_complex(params)?.embed()),
+            Family::Adr(f) => {
+                let n = f.n();
+                let mut data = Vec::with_capacity(batch * n * n);
+                for &p in params {
+                    data.extend(f.dense(p)?);
+                }
+                Ok(MatrixBatch { batch, rows: n, cols: n, data })
+            }
         }
     }
 
@@ -245,7 +279,7 @@ impl Family {
     /// [`SampledFamily`]); training then draws its samples and candidates from it.
     pub fn pool(&self) -> Option<&[f64]> {
         match self {
-            Family::Synthetic(_) | Family::SpdFourier(_) | Family::ControlledRank(_) | Family::Cdl(_) => None,
+            Family::Synthetic(_) | Family::SpdFourier(_) | Family::ControlledRank(_) | Family::Cdl(_) | Family::Adr(_) => None,
             Family::Sampled(f) => Some(f.params()),
         }
     }
@@ -261,6 +295,7 @@ impl Family {
             "spdFourier" => Self::spd_fourier_from_json(&options())?,
             "controlledRank" => Self::controlled_rank_from_json(&options())?,
             "cdl" => Self::cdl_from_json(&options())?,
+            "adr" => Self::adr_from_json(&options())?,
             "samples" => return Ok(None),
             other => return Err(Error::option("family", format!("unknown family kind {other:?}"))),
         }))
@@ -273,6 +308,7 @@ impl Family {
             Family::SpdFourier(f) => serde_json::json!({ "kind": "spdFourier", "options": f.config() }),
             Family::ControlledRank(f) => serde_json::json!({ "kind": "controlledRank", "options": f.config() }),
             Family::Cdl(f) => serde_json::json!({ "kind": "cdl", "options": f.config() }),
+            Family::Adr(f) => serde_json::json!({ "kind": "adr", "options": f.config() }),
             Family::Sampled(f) => serde_json::json!({
                 "kind": "samples", "paramDim": f.domain().dim(), "samples": f.len(),
                 "rows": f.rows(), "cols": f.cols(), "domain": f.domain(), "complex": f.is_complex(),
