@@ -13,6 +13,9 @@ use neumatc::{
 use serde_json::{Value, json};
 
 use crate::Args;
+
+#[path = "applications.rs"]
+mod applications;
 use crate::measure::{Ceilings, Numpy, Pool, head, mean, median, stats, time_predict, time_reps};
 
 /// Held-out parameters of every 1-D table: 100 points of a shifted grid, none of them a training sample.
@@ -161,7 +164,7 @@ impl<'a> Suite<'a> {
     /// result, so a run that is killed keeps what it measured).
     pub fn run_all(&mut self, after: &mut dyn FnMut(&Self) -> Result<()>) -> Result<()> {
         type Table<'b> = (&'static str, fn(&mut Suite<'b>) -> Result<()>);
-        let all: [Table<'a>; 11] = [
+        let all: [Table<'a>; 12] = [
             ("exact", Self::exact_vs_numpy),
             ("table1", Self::table1),
             ("table2", Self::table2),
@@ -173,6 +176,7 @@ impl<'a> Suite<'a> {
             ("table8", Self::table8),
             ("table9", Self::table9),
             ("table12", Self::table12),
+            ("table11", Self::table11),
         ];
         for (id, f) in all {
             if self.args.runs(id) {

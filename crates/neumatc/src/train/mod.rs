@@ -6,6 +6,7 @@ mod general;
 mod plain;
 mod pod;
 mod report;
+mod sparse;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -45,7 +46,12 @@ pub fn train(
     cancel: &AtomicBool,
 ) -> Result<NeuMatC> {
     cfg.validate()?;
-    let spec = if family.is_complex() {
+    let spec = if let Some(sp) = family.sparse() {
+        if op != Operation::Solve {
+            return Err(Error::option("operation", format!("the sparse family `adr` trains `solve` (A(p)x = b), not `{}`", op.name())));
+        }
+        OpSpec::new(op, family.rows(), family.cols(), cfg.rank, Some(cfg.rhs.clone().unwrap_or_else(|| sp.rhs().to_vec())))?
+    } else if family.is_complex() {
         if cfg.rhs.is_some() {
             return Err(Error::option("rhs", "complex families take inverse and svd, not `solve`"));
         }
@@ -53,7 +59,7 @@ pub fn train(
     } else {
         OpSpec::new(op, family.rows(), family.cols(), cfg.rank, cfg.rhs.clone())?
     };
-    if cfg.method == Method::Plain && op != Operation::Inverse {
+    if cfg.method == Method::Plain && (op != Operation::Inverse || family.sparse().is_some()) {
         return Err(Error::option("method", format!("the plain method is implemented for `inverse` only, not `{}`; use `pod`", op.name())));
     }
     let device = DeviceSpec::parse(&cfg.device)?;
@@ -67,6 +73,10 @@ pub fn train(
     ctx.phase("sampling")?;
     let plan = sampling::plan(family, &cfg.sampling, cfg.validation, cfg.seed)?;
     ctx.report.supervised = plan.supervised.len() / family.param_dim();
+    let k = family.param_dim();
+    if let Some(sp) = family.sparse() {
+        return train_sparse(family, sp, spec, plan, cfg, device, ctx);
+    }
     // The supervised matrices and their exact results are held at once; refuse before allocating them.
     crate::matrix::check_alloc(
         "training (supervised A(p) and exact results)",
@@ -77,7 +87,6 @@ pub fn train(
 
     ctx.phase("exact")?;
     let t = Instant::now();
-    let k = family.param_dim();
     let a_s = family.at(&plan.supervised)?;
     let mut g_s = exact_solutions(&spec, &a_s, &plan.supervised, k)?;
     if spec.needs_alignment() {
@@ -98,7 +107,64 @@ pub fn train(
         Method::Pod => pod::fit(family, &spec, &plan, &g_s, cfg, &mut ctx)?,
         Method::Plain => plain::fit(family, &plan, &g_s, cfg, &mut ctx)?,
     };
+    let model = build_model(family, spec, fit, cfg, device, &mut ctx)?;
+
+    ctx.phase("validate")?;
+    validate(family, model.spec(), &model, &plan, cfg, &mut ctx)?;
+    finish(model, ctx)
+}
+
+/// `solve` on a sparse family: exact sparse solves, the POD fit with reduced structure terms, a
+/// held-out residual check with sparse products. Nothing `n × n` is formed.
+fn train_sparse(
+    family: &Family,
+    sp: &crate::sparse::AdrFamily,
+    spec: OpSpec,
+    plan: SamplePlan,
+    cfg: &TrainConfig,
+    device: DeviceSpec,
+    mut ctx: Ctx,
+) -> Result<NeuMatC> {
+    let n = sp.n();
+    let rhs = spec.rhs.clone().unwrap_or_default();
+    // Supervised solutions plus, per basis function, C and its three products A_k Cᵀ.
+    crate::matrix::check_alloc(
+        "training (supervised solutions and basis products)",
+        5 * (plan.supervised.len() + cfg.sampling.enrich),
+        n,
+        8,
+    )?;
+    ctx.phase("exact")?;
+    let t = Instant::now();
+    let g_s = sparse::exact(sp, &plan.supervised, &rhs)?;
+    ctx.report.exact_seconds = t.elapsed().as_secs_f64();
+    let fit = pod::fit(family, &spec, &plan, &g_s, cfg, &mut ctx)?;
+    let model = build_model(family, spec, fit, cfg, device, &mut ctx)?;
+    ctx.phase("validate")?;
+    let count = plan.validation.len();
+    ctx.report.held_out_count = count;
+    if count > 0 {
+        let x = model.predict(&plan.validation)?.components[0].data.to_f64();
+        let errs: Vec<f64> =
+            (0..count).into_par_iter().map(|i| sp.relative_residual_for(plan.validation[i], &x[i * n..(i + 1) * n], &rhs)).collect();
+        let mean = metrics::mean(&errs);
+        ctx.report.held_out_rel_err = Some(mean);
+        ctx.report.held_out_max = errs.iter().copied().reduce(f64::max);
+        if mean.is_nan() || mean * mean > 10.0 * cfg.accuracy {
+            ctx.warn(format!(
+                "held-out ‖Ax − b‖/‖b‖ is {mean:.2e}, above the accuracy asked for ({:.0e}, squared units): do not trust this model \
+                 at that level; more supervised samples (sampling.supervised, sampling.enrich) or more steps would help",
+                cfg.accuracy
+            ));
+        }
+    }
+    finish(model, ctx)
+}
+
+/// The model from a fit: one latent tensor per component, in the training dtype.
+fn build_model(family: &Family, spec: OpSpec, fit: Fit, cfg: &TrainConfig, device: DeviceSpec, ctx: &mut Ctx) -> Result<NeuMatC> {
     ctx.report.latent_dim = fit.latent_dim;
+    let op = spec.op;
 
     // One latent tensor per component: the columns of the joint C that belong to it.
     let comps = spec.components();
@@ -113,7 +179,7 @@ pub fn train(
         });
         off += c.len();
     }
-    let mut model = NeuMatC {
+    Ok(NeuMatC {
         op,
         spec: spec.clone(),
         domain: family.domain().clone(),
@@ -126,10 +192,11 @@ pub fn train(
         report: TrainReport::default(),
         family: Some(family.clone()),
         family_info: family.describe(),
-    };
+    })
+}
 
-    ctx.phase("validate")?;
-    validate(family, &spec, &model, &plan, cfg, &mut ctx)?;
+/// Stamps the report and emits `done`.
+fn finish(mut model: NeuMatC, mut ctx: Ctx) -> Result<NeuMatC> {
     ctx.report.seconds = ctx.elapsed();
     ctx.progress.phase = "done";
     ctx.emit();

@@ -33,11 +33,11 @@ use crate::sampling::{self, SamplePlan};
 /// `‖A(q)(cC) − T‖² = cᵀQc − 2bᵀc + tt` (`T = I`, or `Ω` for the sketch, scaled by `1/k`).
 /// Kept whole so that the leading `d' × d'` block serves any smaller basis `C_1 … C_d'`.
 #[derive(Debug, Clone)]
-struct Gram {
-    d: usize,
-    q: Vec<f64>,
-    b: Vec<f64>,
-    tt: f64,
+pub(super) struct Gram {
+    pub d: usize,
+    pub q: Vec<f64>,
+    pub b: Vec<f64>,
+    pub tt: f64,
 }
 
 /// A [`Gram`] solved for a basis of size `d`: `‖Lᵀ(c − c*)‖² + floor` with `LLᵀ = Q`.
@@ -53,7 +53,7 @@ pub(super) struct Quad {
 
 impl Gram {
     /// Solves the form restricted to the first `d` basis functions.
-    fn solve(&self, d: usize) -> Quad {
+    pub fn solve(&self, d: usize) -> Quad {
         let full = self.d;
         let q = Mat::<f64>::from_fn(d, d, |i, j| self.q[i * full + j]);
         let b = &self.b[..d];
@@ -443,6 +443,12 @@ enum Terms {
         anchors: Vec<f64>,
         coef: Vec<f64>,
     },
+    /// `solve` on a sparse affine family: reduced least-squares forms from precomputed cross products.
+    Sparse {
+        basis: super::sparse::SparseBasis,
+        d: usize,
+        cand_quads: Vec<Quad>,
+    },
 }
 
 impl Terms {
@@ -451,6 +457,8 @@ impl Terms {
         match self {
             Terms::Inverse { basis, cand_quads, .. } => Ok(cand_quads.iter().zip(coefs).map(|(q, c)| q.eval(c) / basis.n as f64).collect()),
             Terms::General { general, .. } => general.scores(family, cand_params, coefs),
+            // Squared relative residuals `‖Ax − b‖²/‖b‖²`, the units of the general solve's scores.
+            Terms::Sparse { cand_quads, .. } => Ok(cand_quads.iter().zip(coefs).map(|(q, c)| q.eval(c)).collect()),
         }
     }
 
@@ -467,12 +475,13 @@ impl Terms {
                     .collect();
                 general.quads(family, params, &starts, d)
             }
+            Terms::Sparse { basis, d, .. } => Ok(basis.quads(params, *d)),
         }
     }
 
     /// Drops the candidates that became collocation points.
     fn retain_candidates(&mut self, keep: &[bool]) {
-        if let Terms::Inverse { cand_quads, .. } = self {
+        if let Terms::Inverse { cand_quads, .. } | Terms::Sparse { cand_quads, .. } = self {
             let mut it = keep.iter();
             cand_quads.retain(|_| *it.next().expect("same length"));
         }
@@ -482,6 +491,7 @@ impl Terms {
         match self {
             Terms::Inverse { basis, .. } => basis.latent,
             Terms::General { general, .. } => general.latent,
+            Terms::Sparse { basis, .. } => basis.latent,
         }
     }
 }
@@ -564,6 +574,60 @@ fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCon
     let cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
     Ok(Stage { terms: Terms::Inverse { basis, form: cfg.structure_loss, cand_quads }, d, supervised, coef, quads, cand_params })
+}
+
+/// `solve` on a sparse affine family: POD basis of the supervised solutions, reduced least-squares forms
+/// (see [`super::sparse`]); the basis is refined with exact sparse solves where its floor is too high.
+fn sparse_stage(
+    op: &crate::sparse::AdrFamily,
+    spec: &OpSpec,
+    plan: &SamplePlan,
+    g_s: &[f64],
+    cfg: &TrainConfig,
+    ctx: &mut Ctx,
+) -> Result<Stage> {
+    let n = op.n();
+    let rhs = spec.rhs.as_deref().unwrap_or(op.rhs());
+    let mut supervised = plan.supervised.clone();
+    let mut g_s = g_s.to_vec();
+    let mut cand_params = plan.candidates.clone();
+    let mut exact_budget = if cfg.latent_dim.is_some() { 0 } else { cfg.sampling.enrich };
+    let (mut basis, coef, d_max, sig, ns) = loop {
+        let ns = supervised.len();
+        ctx.phase("basis")?;
+        let (latent, coef, d_max, sig) = pod_basis(&g_s, n, ns, cfg)?;
+        ctx.phase("collocation")?;
+        let basis = super::sparse::SparseBasis::new(op, latent, d_max, rhs);
+        ctx.check_cancel()?;
+        if exact_budget == 0 || cand_params.len() <= 1 {
+            break (basis, coef, d_max, sig, ns);
+        }
+        let floors: Vec<f64> = basis.quads(&cand_params, d_max).iter().map(|q| q.floor).collect();
+        match super::sparse::enrich(op, rhs, &floors, &mut cand_params, &mut exact_budget, cfg, ctx)? {
+            Some((added, x)) => {
+                supervised.extend_from_slice(&added);
+                g_s.extend_from_slice(&x);
+            }
+            None => break (basis, coef, d_max, sig, ns),
+        }
+    };
+    let t = Instant::now();
+    let collocation = &plan.collocation;
+    let floor_of = |d: usize| Ok(basis.quads(collocation, d).iter().map(|q| q.floor).sum::<f64>() / collocation.len().max(1) as f64);
+    let d = match cfg.latent_dim {
+        Some(_) => d_max,
+        None if collocation.is_empty() => d_max,
+        None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
+    };
+    let basis_floor = if collocation.is_empty() { None } else { Some(floor_of(d)?) };
+    basis.truncate(d, n);
+    let quads = basis.quads(collocation, d);
+    ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
+    ctx.report.basis_floor = basis_floor;
+    let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
+    let cand_quads = basis.quads(&cand_params, d);
+    ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
+    Ok(Stage { terms: Terms::Sparse { basis, d, cand_quads }, d, supervised, coef, quads, cand_params })
 }
 
 /// Basis refinement step shared by both stages: when at least `failureTol` of the candidates have a
@@ -693,7 +757,9 @@ fn general_stage(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64],
 
 pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
     let k = family.param_dim();
-    let Stage { mut terms, d, supervised, coef, quads, mut cand_params } = if spec.op == Operation::Inverse {
+    let Stage { mut terms, d, supervised, coef, quads, mut cand_params } = if let Some(op) = family.sparse() {
+        sparse_stage(op, spec, plan, g_s, cfg, ctx)?
+    } else if spec.op == Operation::Inverse {
         inverse_stage(family, plan, g_s, cfg, ctx)?
     } else {
         general_stage(family, spec, plan, g_s, cfg, ctx)?
