@@ -54,7 +54,15 @@ impl NativeFamily {
     /// `re` and `im` are `batch * rows * cols` values each (stored as real embeddings by the engine).
     #[napi(factory, catch_unwind)]
     #[allow(clippy::too_many_arguments)]
-    pub fn from_samples_complex(param_dim: u32, params: &[f64], batch: u32, rows: u32, cols: u32, re: &[f64], im: &[f64]) -> Result<NativeFamily> {
+    pub fn from_samples_complex(
+        param_dim: u32,
+        params: &[f64],
+        batch: u32,
+        rows: u32,
+        cols: u32,
+        re: &[f64],
+        im: &[f64],
+    ) -> Result<NativeFamily> {
         let matrices = complex_batch(batch, rows, cols, re.to_vec(), im.to_vec()).map_err(to_napi)?;
         let fam = neumatc::Family::from_samples_complex(param_dim as usize, params.to_vec(), &matrices).map_err(to_napi)?;
         Ok(NativeFamily { inner: Arc::new(fam) })
@@ -63,7 +71,14 @@ impl NativeFamily {
     /// Like `fromSamplesComplex`, the matrices given as interleaved `re, im, re, im, …` values
     /// (`2 * batch * rows * cols`).
     #[napi(factory, catch_unwind)]
-    pub fn from_samples_interleaved(param_dim: u32, params: &[f64], batch: u32, rows: u32, cols: u32, data: &[f64]) -> Result<NativeFamily> {
+    pub fn from_samples_interleaved(
+        param_dim: u32,
+        params: &[f64],
+        batch: u32,
+        rows: u32,
+        cols: u32,
+        data: &[f64],
+    ) -> Result<NativeFamily> {
         let matrices = neumatc::ComplexBatch::from_interleaved(batch as usize, rows as usize, cols as usize, data).map_err(to_napi)?;
         let fam = neumatc::Family::from_samples_complex(param_dim as usize, params.to_vec(), &matrices).map_err(to_napi)?;
         Ok(NativeFamily { inner: Arc::new(fam) })

@@ -79,7 +79,12 @@ pub fn complex_rel_err_inverse(a: NativeComplexView, g: NativeComplexView) -> Re
 /// The paper's `RelErr_svd` in complex arithmetic, `mean_p ‖Û diag(Ŝ) V̂ᴴ − A‖²_F / ‖A‖²_F`: `U` (batch, m, r),
 /// `S` (batch, r, 1) real, `V` (batch, n, r).
 #[napi(catch_unwind)]
-pub fn complex_rel_err_svd(a: NativeComplexView, u: NativeComplexView, s: Either<Float32Array, Float64Array>, v: NativeComplexView) -> Result<f64> {
+pub fn complex_rel_err_svd(
+    a: NativeComplexView,
+    u: NativeComplexView,
+    s: Either<Float32Array, Float64Array>,
+    v: NativeComplexView,
+) -> Result<f64> {
     let (a, u, v) = (a.batch().map_err(to_napi)?, u.batch().map_err(to_napi)?, v.batch().map_err(to_napi)?);
     let s: Vec<f64> = match &s {
         Either::A(s) => s.iter().map(|&x| f64::from(x)).collect(),
