@@ -195,3 +195,20 @@ describe('Family.adr and the sparse baselines', () => {
     expectThrowsCode(() => Family.adr().at(Float64Array.of(0.5)), InvalidInputError, 'INVALID_INPUT')
   })
 })
+
+describe('complex families and models outside inverse and svd', () => {
+  it('refuse what would leak the real embedding', async () => {
+    const fam = Family.cdl({ rx: { rows: 1, cols: 4 }, tx: { rows: 1, cols: 4 }, delaySpread: 10e-9, bandwidth: 50e6 })
+    const f = Float64Array.of(28e9)
+    expect(() => baselines.coiSync(fam)).toThrow(TypeError)
+    expect(() => baselines.znnSync(fam, f)).toThrow(TypeError)
+    await expect(NeuMatC.train(fam, 'solve', { rhs: [1, 1, 1, 1] })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
+    const model = await NeuMatC.train(fam, 'inverse', { steps: 50 })
+    expect(() => model.applySync(f, [1, 1, 1, 1])).toThrow(TypeError)
+    await expect(model.apply(f, [1, 1, 1, 1])).rejects.toBeInstanceOf(TypeError)
+    expect(() => model.refineSync(f, [1, 1, 1, 1])).toThrow(TypeError)
+    expect(() => metrics.relErr('inverse', fam.at(f) as never, model.predictSync(f) as never)).toThrow(TypeError)
+    // The structure check works on the complex model (residuals are per parameter).
+    expect(model.checkSync(f).residual).toHaveLength(1)
+  })
+})

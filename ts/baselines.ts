@@ -496,6 +496,7 @@ export class Coi {
 
 function checkFamily(family: unknown, what: string): asserts family is Family {
   if (!(family instanceof Family)) throw new TypeError(`${what}: family must be a Family`)
+  if (family.complex) throw new TypeError(`${what}: complex families are not supported (use inverse() on family.at(p))`)
 }
 
 /**
@@ -509,7 +510,7 @@ function checkFamily(family: unknown, what: string): asserts family is Family {
  * const X = await c.inverse(Float64Array.of(0.3, 0.7))
  * ```
  *
- * @param family - a square family that can be evaluated anywhere in its box (not `fromSamples`)
+ * @param family - a real square family that can be evaluated anywhere in its box (not `fromSamples`)
  * @param options - `nodes` per parameter dimension
  * @returns the baseline
  * @throws TypeError/RangeError for malformed options
@@ -535,7 +536,7 @@ export function coiSync(family: Family, options: CoiOptions = {}): Coi {
  * one-parameter family by a Zhang neural network, `dX/dp = −X (dA/dp) X − γ X (A X − I)`,
  * integrated with RK4 from the exact inverse at the first grid point.
  *
- * @param family - a square family with one parameter
+ * @param family - a real square family with one parameter
  * @param params - the grid, ascending (equal neighbours allowed), inside the domain
  * @param options - `gamma`, `substeps`
  * @returns the ZNN's inverse at every grid point, (batch, n, n)

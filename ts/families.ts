@@ -248,13 +248,6 @@ export class Family {
     this.native = native
   }
 
-  /** The right class for an engine family. @internal */
-  static wrap(native: NativeFamily): Family {
-    if (native.isComplex) return new ComplexFamily(native)
-    if (native.sparseN != null) return new AdrFamily(native)
-    return new Family(native)
-  }
-
   /**
    * The paper's synthetic family (§3.1): `H(p) = A(p) B(p)ᵀ + ε I`, `p ∈ [0, 1]`.
    *

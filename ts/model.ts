@@ -617,6 +617,11 @@ export class NeuMatC<Op extends Operation = Operation, F extends Field = 'real'>
     return this.native.isComplex
   }
 
+  /** Complex right-hand sides are not supported yet: `apply` and `refine` take real models only. */
+  #realOnly(what: string): void {
+    if (this.complex) throw new TypeError(`${what}: not available for complex models (predict the inverse and multiply)`)
+  }
+
   /**
    * This model typed as a complex one (`predict` typed {@link ComplexPrediction}), e.g. after
    * {@link NeuMatC.load}. The same object; no copy.
@@ -723,6 +728,7 @@ export class NeuMatC<Op extends Operation = Operation, F extends Field = 'real'>
   }
 
   #refineArgs(params: Float64Array, b: Float64Array | readonly number[], options: RefineOptions): [NativeFamilyArg, Float64Array, string] {
+    this.#realOnly('refine')
     checkParams(params, this.paramDim)
     const rhs = toFloat64(b, 'b')
     checkOptionsObject(options, 'refine')
@@ -798,12 +804,13 @@ export class NeuMatC<Op extends Operation = Operation, F extends Field = 'real'>
    * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
    * @param b - the right-hand side, `n` finite values shared by every parameter
    * @returns `x = Ĝ(p) b` as a (batch, n, 1) {@link MatrixBatch} in the model's dtype
-   * @throws TypeError/RangeError for a malformed `params` or `b`
+   * @throws TypeError/RangeError for a malformed `params` or `b`, or a complex model
    * @throws InvalidOptionError if the model did not learn `'inverse'`
    * @throws ShapeMismatchError if `b` does not hold `n` values
    * @throws OutOfDomainError for parameters outside the domain
    */
   async apply(params: Float64Array, b: Float64Array | readonly number[]): Promise<MatrixBatch<FloatArray>> {
+    this.#realOnly('apply')
     checkParams(params, this.paramDim)
     const rhs = toFloat64(b, 'b')
     return toBatch(await awaitNative(() => this.native.apply(params, rhs)))
@@ -811,6 +818,7 @@ export class NeuMatC<Op extends Operation = Operation, F extends Field = 'real'>
 
   /** Like {@link NeuMatC.apply}, on the calling thread. */
   applySync(params: Float64Array, b: Float64Array | readonly number[]): MatrixBatch<FloatArray> {
+    this.#realOnly('apply')
     checkParams(params, this.paramDim)
     const rhs = toFloat64(b, 'b')
     return toBatch(callNative(() => this.native.applySync(params, rhs)))
