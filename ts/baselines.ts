@@ -7,7 +7,10 @@
  * - randomized SVDs: {@link rsvd} (Halko–Martinsson–Tropp) and {@link crsvd} (one test matrix shared
  *   along the batch);
  * - the paper's inversion baselines: {@link newtonSchulz} (NNI), {@link coi} (interpolation of
- *   precomputed inverses along `p`) and {@link znn} (a Zhang neural network integrated along `p`).
+ *   precomputed inverses along `p`) and {@link znn} (a Zhang neural network integrated along `p`);
+ * - complex matrices: {@link inverse} and {@link svd} take a {@link ComplexMatrixBatch} too;
+ * - sparse families ({@link Family.adr}): {@link sparseSolve} (sparse LU) and {@link krylov}
+ *   (GMRES + ILU(0) along `p`, the paper's App. H Krylov baseline).
  *
  * The async forms copy their inputs first, so they may be changed as soon as the call returns.
  *
@@ -15,11 +18,17 @@
  */
 import {
   type NativeCoi,
+  type NativeComplexSvd,
+  type NativeKrylov,
   type NativeSvd,
   baselineCholesky,
   baselineCholeskySync,
   baselineCoi,
   baselineCoiSync,
+  baselineComplexInverse,
+  baselineComplexInverseSync,
+  baselineComplexSvd,
+  baselineComplexSvdSync,
   baselineCrsvd,
   baselineCrsvdSync,
   baselineEigh,
@@ -28,6 +37,8 @@ import {
   baselineExpmSync,
   baselineInverse,
   baselineInverseSync,
+  baselineKrylov,
+  baselineKrylovSync,
   baselineNewtonSchulz,
   baselineNewtonSchulzSync,
   baselineQr,
@@ -36,14 +47,25 @@ import {
   baselineRsvdSync,
   baselineSolve,
   baselineSolveSync,
+  baselineSparseSolve,
+  baselineSparseSolveSync,
   baselineSvd,
   baselineSvdSync,
   baselineZnn,
   baselineZnnSync,
 } from './native.js'
 import { awaitNative, callNative } from './errors.js'
-import { Family } from './families.js'
-import { type MatrixBatch, checkCount, checkMatrixBatch, checkParams, toFloat64 } from './matrix.js'
+import { AdrFamily, Family } from './families.js'
+import {
+  type ComplexMatrixBatch,
+  type MatrixBatch,
+  checkComplexBatch,
+  checkCount,
+  checkMatrixBatch,
+  checkParams,
+  isComplexBatch,
+  toFloat64,
+} from './matrix.js'
 import type { Components } from './model.js'
 
 /** Exact SVDs: `U` (batch, m, r), `S` (batch, r, 1) in descending order, `V` (batch, n, r), `A = U diag(S) Vᵀ`. */
@@ -54,6 +76,20 @@ export type QrResult = Components<'qr', Float64Array>
 
 /** Symmetric eigendecompositions: `values` (batch, n, 1) ascending, `vectors` (batch, n, n) with eigenvector `j` in column `j`. */
 export type EighResult = Components<'eigh', Float64Array>
+
+/**
+ * Exact complex SVDs `A = U diag(S) Vᴴ`: `U` (batch, m, r) and `V` (batch, n, r) complex with
+ * orthonormal columns, `S` (batch, r, 1) real and descending. Each pair `(u_j, v_j)` is in a
+ * canonical phase: the largest-magnitude entry of `v_j` is real and positive.
+ */
+export interface ComplexSvdResult {
+  /** Left singular vectors, (batch, m, r). */
+  U: ComplexMatrixBatch<Float64Array>
+  /** Singular values, (batch, r, 1), descending. */
+  S: MatrixBatch<Float64Array>
+  /** Right singular vectors, (batch, n, r). */
+  V: ComplexMatrixBatch<Float64Array>
+}
 
 /** Options of {@link svd}. */
 export interface SvdOptions {
@@ -124,7 +160,15 @@ function f64(A: MatrixBatch<Float64Array>, name = 'A'): MatrixBatch<Float64Array
   return checkMatrixBatch(A, name) as MatrixBatch<Float64Array>
 }
 
+function c64(A: ComplexMatrixBatch<Float64Array>, name = 'A'): ComplexMatrixBatch<Float64Array> {
+  return checkComplexBatch(A, name) as ComplexMatrixBatch<Float64Array>
+}
+
 function svdResult(s: NativeSvd): SvdResult {
+  return { U: s.u, S: s.s, V: s.v }
+}
+
+function complexSvdResult(s: NativeComplexSvd): ComplexSvdResult {
   return { U: s.u, S: s.s, V: s.v }
 }
 
@@ -135,21 +179,37 @@ function rankOf(options: SvdOptions): number | undefined {
 
 /**
  * Exact inverse (LU with partial pivoting) of every matrix in the batch, off the JavaScript
- * thread. `A.data` is copied first.
+ * thread; complex arithmetic for a {@link ComplexMatrixBatch}. The input is copied first.
  *
- * @param A - a batch of square matrices
- * @returns the inverses, same shape, `Float64Array`
+ * @param A - a batch of square matrices, real or complex
+ * @returns the inverses, same shape (and kind), `Float64Array`
  * @throws TypeError/RangeError for a malformed batch
  * @throws ShapeMismatchError for non-square matrices
  * @throws SingularMatrixError for a singular matrix
  */
-export async function inverse(A: MatrixBatch<Float64Array>): Promise<MatrixBatch<Float64Array>> {
+export async function inverse(A: ComplexMatrixBatch<Float64Array>): Promise<ComplexMatrixBatch<Float64Array>>
+export async function inverse(A: MatrixBatch<Float64Array>): Promise<MatrixBatch<Float64Array>>
+export async function inverse(
+  A: MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array>,
+): Promise<MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array>> {
+  if (isComplexBatch(A)) {
+    const c = c64(A)
+    return awaitNative(() => baselineComplexInverse(c.batch, c.rows, c.cols, c.re, c.im))
+  }
   const a = f64(A)
   return awaitNative(() => baselineInverse(a.batch, a.rows, a.cols, a.data))
 }
 
 /** Like {@link inverse}, on the calling thread. */
-export function inverseSync(A: MatrixBatch<Float64Array>): MatrixBatch<Float64Array> {
+export function inverseSync(A: ComplexMatrixBatch<Float64Array>): ComplexMatrixBatch<Float64Array>
+export function inverseSync(A: MatrixBatch<Float64Array>): MatrixBatch<Float64Array>
+export function inverseSync(
+  A: MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array>,
+): MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array> {
+  if (isComplexBatch(A)) {
+    const c = c64(A)
+    return callNative(() => baselineComplexInverseSync(c.batch, c.rows, c.cols, c.re, c.im))
+  }
   const a = f64(A)
   return callNative(() => baselineInverseSync(a.batch, a.rows, a.cols, a.data))
 }
@@ -193,14 +253,34 @@ export function solveSync(A: MatrixBatch<Float64Array>, b: Float64Array | readon
  * @throws TypeError/RangeError for a malformed batch or rank
  * @throws InvalidOptionError for a rank of 0 or above `min(m, n)`
  */
-export async function svd(A: MatrixBatch<Float64Array>, options: SvdOptions = {}): Promise<SvdResult> {
+export async function svd(A: ComplexMatrixBatch<Float64Array>, options?: SvdOptions): Promise<ComplexSvdResult>
+export async function svd(A: MatrixBatch<Float64Array>, options?: SvdOptions): Promise<SvdResult>
+export async function svd(
+  A: MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array>,
+  options: SvdOptions = {},
+): Promise<SvdResult | ComplexSvdResult> {
+  if (isComplexBatch(A)) {
+    const c = c64(A)
+    const rank = rankOf(options)
+    return complexSvdResult(await awaitNative(() => baselineComplexSvd(c.batch, c.rows, c.cols, c.re, c.im, rank)))
+  }
   const a = f64(A)
   const rank = rankOf(options)
   return svdResult(await awaitNative(() => baselineSvd(a.batch, a.rows, a.cols, a.data, rank)))
 }
 
 /** Like {@link svd}, on the calling thread. */
-export function svdSync(A: MatrixBatch<Float64Array>, options: SvdOptions = {}): SvdResult {
+export function svdSync(A: ComplexMatrixBatch<Float64Array>, options?: SvdOptions): ComplexSvdResult
+export function svdSync(A: MatrixBatch<Float64Array>, options?: SvdOptions): SvdResult
+export function svdSync(
+  A: MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array>,
+  options: SvdOptions = {},
+): SvdResult | ComplexSvdResult {
+  if (isComplexBatch(A)) {
+    const c = c64(A)
+    const rank = rankOf(options)
+    return complexSvdResult(callNative(() => baselineComplexSvdSync(c.batch, c.rows, c.cols, c.re, c.im, rank)))
+  }
   const a = f64(A)
   const rank = rankOf(options)
   return svdResult(callNative(() => baselineSvdSync(a.batch, a.rows, a.cols, a.data, rank)))
@@ -416,6 +496,7 @@ export class Coi {
 
 function checkFamily(family: unknown, what: string): asserts family is Family {
   if (!(family instanceof Family)) throw new TypeError(`${what}: family must be a Family`)
+  if (family.complex) throw new TypeError(`${what}: complex families are not supported (use inverse() on family.at(p))`)
 }
 
 /**
@@ -429,7 +510,7 @@ function checkFamily(family: unknown, what: string): asserts family is Family {
  * const X = await c.inverse(Float64Array.of(0.3, 0.7))
  * ```
  *
- * @param family - a square family that can be evaluated anywhere in its box (not `fromSamples`)
+ * @param family - a real square family that can be evaluated anywhere in its box (not `fromSamples`)
  * @param options - `nodes` per parameter dimension
  * @returns the baseline
  * @throws TypeError/RangeError for malformed options
@@ -455,7 +536,7 @@ export function coiSync(family: Family, options: CoiOptions = {}): Coi {
  * one-parameter family by a Zhang neural network, `dX/dp = −X (dA/dp) X − γ X (A X − I)`,
  * integrated with RK4 from the exact inverse at the first grid point.
  *
- * @param family - a square family with one parameter
+ * @param family - a real square family with one parameter
  * @param params - the grid, ascending (equal neighbours allowed), inside the domain
  * @param options - `gamma`, `substeps`
  * @returns the ZNN's inverse at every grid point, (batch, n, n)
@@ -478,4 +559,112 @@ export function znnSync(family: Family, params: Float64Array, options: ZnnOption
   checkParams(params, family.paramDim)
   const json = optionsJson('znn', options, ['substeps'])
   return callNative(() => baselineZnnSync(family.native, params, json))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sparse families
+// ---------------------------------------------------------------------------------------------------
+
+/** Options of {@link krylov}. Every field is optional; defaults live in Rust. */
+export interface KrylovOptions {
+  /** Target relative residual `‖A(p)x − b‖₂ / ‖b‖₂` of every system, in `(0, 1)`. Default 1e-3. */
+  tol?: number
+  /** GMRES restart length (Krylov vectors kept), `1…1000`. Default 50. */
+  restart?: number
+  /** Most GMRES iterations per system (≥ 1); more is a {@link ConvergenceError}. Default 2000. */
+  maxIter?: number
+  /** Build ILU(0) once, at the first parameter, and reuse it (`true`), or per system (`false`). Default false. */
+  recyclePreconditioner?: boolean
+  /** Start each system from the previous solution (`true`) or from zero. Default true. */
+  warmStart?: boolean
+}
+
+/** The result of {@link krylov}. */
+export interface KrylovResult {
+  /** The solutions, (batch, n, 1), in the order of the parameters. */
+  x: MatrixBatch<Float64Array>
+  /** GMRES iterations (preconditioned matrix–vector products) per system. */
+  iterations: number[]
+  /** Final true relative residual `‖A(p)x − b‖₂ / ‖b‖₂` per system. */
+  residuals: Float64Array
+  /** Wall time of the whole sequence (assembly, preconditioners, solves), seconds. */
+  seconds: number
+}
+
+function checkSparse(family: unknown, what: string): asserts family is AdrFamily {
+  if (!(family instanceof AdrFamily)) throw new TypeError(`${what}: family must be a sparse family (Family.adr)`)
+}
+
+function krylovJson(options: KrylovOptions): string {
+  if (typeof options !== 'object' || options === null) throw new TypeError('krylov: options must be an object')
+  const { recyclePreconditioner, warmStart, ...numbers } = options
+  for (const [key, v] of [['recyclePreconditioner', recyclePreconditioner], ['warmStart', warmStart]] as const) {
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`krylov: option ${key} must be a boolean, got ${typeof v}`)
+  }
+  optionsJson('krylov', numbers, ['restart', 'maxIter'])
+  return JSON.stringify(options)
+}
+
+/**
+ * Exact solutions `x(p) = A(p)⁻¹ b` of a sparse family (`b = 1`) by sparse LU (COLAMD ordering, the
+ * symbolic factorisation shared by every `p`), off the JavaScript thread.
+ *
+ * @example
+ * ```ts
+ * const fam = Family.adr({ grid: 100 })                 // n = 10⁴
+ * const x = await baselines.sparseSolve(fam, Float64Array.of(0.1, 0.2))
+ * fam.residual(Float64Array.of(0.1, 0.2), x)            // ~1e-13 each
+ * ```
+ *
+ * @param family - a sparse family ({@link Family.adr})
+ * @param params - `batch` parameters in `[0, 1]`
+ * @returns `x`, (batch, n, 1)
+ * @throws TypeError for a family that is not sparse, a malformed `params`
+ * @throws OutOfDomainError for a parameter outside `[0, 1]`
+ * @throws SingularMatrixError if the factorisation breaks down
+ */
+export async function sparseSolve(family: AdrFamily, params: Float64Array): Promise<MatrixBatch<Float64Array>> {
+  checkSparse(family, 'sparseSolve')
+  checkParams(params, family.paramDim)
+  return awaitNative(() => baselineSparseSolve(family.native, params))
+}
+
+/** Like {@link sparseSolve}, on the calling thread. */
+export function sparseSolveSync(family: AdrFamily, params: Float64Array): MatrixBatch<Float64Array> {
+  checkSparse(family, 'sparseSolve')
+  checkParams(params, family.paramDim)
+  return callNative(() => baselineSparseSolveSync(family.native, params))
+}
+
+function krylovResult(k: NativeKrylov): KrylovResult {
+  return { x: k.x, iterations: k.iterations, residuals: k.residuals, seconds: k.seconds }
+}
+
+/**
+ * The paper's App. H Krylov baseline: `A(p) x = b` solved for each parameter in the order given
+ * (sort them along `p` for the warm start to help) by restarted GMRES right-preconditioned with
+ * ILU(0), off the JavaScript thread.
+ *
+ * @param family - a sparse family ({@link Family.adr})
+ * @param params - `batch` parameters in `[0, 1]`
+ * @param options - `tol`, `restart`, `maxIter`, `recyclePreconditioner`, `warmStart`
+ * @returns `{ x, iterations, residuals, seconds }`, see {@link KrylovResult}
+ * @throws TypeError/RangeError for a family that is not sparse, malformed arguments
+ * @throws InvalidOptionError for option values the engine rejects (the message names the option)
+ * @throws ConvergenceError if a system does not reach `tol` within `maxIter` iterations
+ * @throws OutOfDomainError for a parameter outside `[0, 1]`
+ */
+export async function krylov(family: AdrFamily, params: Float64Array, options: KrylovOptions = {}): Promise<KrylovResult> {
+  checkSparse(family, 'krylov')
+  checkParams(params, family.paramDim)
+  const json = krylovJson(options)
+  return krylovResult(await awaitNative(() => baselineKrylov(family.native, params, json)))
+}
+
+/** Like {@link krylov}, on the calling thread. */
+export function krylovSync(family: AdrFamily, params: Float64Array, options: KrylovOptions = {}): KrylovResult {
+  checkSparse(family, 'krylov')
+  checkParams(params, family.paramDim)
+  const json = krylovJson(options)
+  return krylovResult(callNative(() => baselineKrylovSync(family.native, params, json)))
 }

@@ -14,15 +14,19 @@
  *
  * @packageDocumentation
  */
-export { Family } from './families.js'
-export type { Domain, SamplesOptions, SyntheticOptions } from './families.js'
+export { AdrFamily, ComplexFamily, Family } from './families.js'
+export type { AdrOptions, CdlArrayOptions, CdlOptions, ComplexSamplesOptions, Domain, SamplesOptions, SyntheticOptions } from './families.js'
 export type { ControlledRankOptions, SpdFourierOptions } from './families.js'
 export { NeuMatC, OPERATIONS } from './model.js'
 export type {
   CheckOptions,
   CheckResult,
+  ComplexComponentKinds,
+  ComplexOperation,
+  ComplexPrediction,
   ComponentNames,
   Components,
+  Field,
   ModelMetadata,
   OpSpec,
   PredictOptions,
@@ -31,13 +35,14 @@ export type {
   RefineResult,
   Operation,
   Prediction,
+  PredictionOf,
   Progress,
   SamplingOptions,
   TrainOptions,
   TrainReport,
 } from './model.js'
-export { matrixAt, matrixBatch } from './matrix.js'
-export type { FloatArray, MatrixBatch } from './matrix.js'
+export { isComplexBatch, matrixAt, matrixBatch } from './matrix.js'
+export type { ComplexMatrixBatch, FloatArray, InterleavedComplexMatrixBatch, MatrixBatch } from './matrix.js'
 export {
   CancelledError,
   ConvergenceError,
@@ -58,7 +63,10 @@ export type { ErrorCode, NeuMatCErrorOptions } from './errors.js'
 export { Coi } from './baselines.js'
 export type {
   CoiOptions,
+  ComplexSvdResult,
   EighResult,
+  KrylovOptions,
+  KrylovResult,
   NewtonSchulzOptions,
   NewtonSchulzResult,
   QrResult,
@@ -67,8 +75,11 @@ export type {
   SvdResult,
   ZnnOptions,
 } from './baselines.js'
-export type { RelErrOptions } from './metrics.js'
-/** The baselines: exact pointwise (LU inverse, solve, SVD, QR, Cholesky, eigh, expm), randomized SVDs, NNI, COI, ZNNI. */
+export type { ComplexSvdComponents, RelErrOptions } from './metrics.js'
+/**
+ * The baselines: exact pointwise (LU inverse, solve, SVD, QR, Cholesky, eigh, expm; inverse and SVD also complex),
+ * randomized SVDs, NNI, COI, ZNNI, and the sparse ones (sparse LU, GMRES + ILU(0)).
+ */
 export * as baselines from './baselines.js'
 /** The paper's error metrics for every operation. */
 export * as metrics from './metrics.js'

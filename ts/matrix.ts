@@ -138,3 +138,103 @@ export function toFloat64(v: unknown, name: string): Float64Array {
   }
   return out
 }
+
+/**
+ * A batch of `batch` complex `rows × cols` matrices as two typed arrays, the real parts in `re` and
+ * the imaginary parts in `im`, each laid out like {@link MatrixBatch.data}: entry `(b, i, j)` is
+ * `re[k] + i·im[k]` with `k = (b * rows + i) * cols + j`. Exact computations return `Float64Array`
+ * planes; a complex model's `predict` returns its dtype.
+ *
+ * @example
+ * ```ts
+ * const A: ComplexMatrixBatch = { batch: 1, rows: 2, cols: 2, re: Float64Array.of(1, 0, 0, 1), im: Float64Array.of(0, 1, -1, 0) }
+ * const G = await baselines.inverse(A)   // a ComplexMatrixBatch
+ * ```
+ */
+export interface ComplexMatrixBatch<T extends FloatArray = Float64Array> {
+  /** Number of matrices. */
+  readonly batch: number
+  /** Rows of each matrix. */
+  readonly rows: number
+  /** Columns of each matrix. */
+  readonly cols: number
+  /** Real parts, `batch * rows * cols` values. */
+  readonly re: T
+  /** Imaginary parts, `batch * rows * cols` values. */
+  readonly im: T
+}
+
+/**
+ * A batch of complex matrices in one interleaved array `re, im, re, im, …` (the memory layout of
+ * C's `double complex`, NumPy's `complex128`): `data[2k]` and `data[2k + 1]` are the real and
+ * imaginary parts of entry `k = (b * rows + i) * cols + j`. Accepted as input where noted.
+ */
+export interface InterleavedComplexMatrixBatch {
+  /** Number of matrices. */
+  readonly batch: number
+  /** Rows of each matrix. */
+  readonly rows: number
+  /** Columns of each matrix. */
+  readonly cols: number
+  /** `2 * batch * rows * cols` values. */
+  readonly data: Float64Array
+  /** Marks the interleaved layout. */
+  readonly layout: 'interleaved'
+}
+
+/**
+ * Whether `m` has the form of a {@link ComplexMatrixBatch} (an object with typed-array `re` and
+ * `im` planes). Only the form is checked, not the lengths.
+ *
+ * @param m - any value
+ */
+export function isComplexBatch(m: unknown): m is ComplexMatrixBatch<FloatArray> {
+  if (typeof m !== 'object' || m === null) return false
+  const { re, im } = m as Record<string, unknown>
+  return (re instanceof Float64Array || re instanceof Float32Array) && (im instanceof Float64Array || im instanceof Float32Array)
+}
+
+/**
+ * Checks that `m` is a well-formed {@link ComplexMatrixBatch}: integer sizes, both planes typed
+ * arrays of an allowed type (the same type), each of length `batch * rows * cols`.
+ * @internal
+ */
+export function checkComplexBatch(m: unknown, name: string, allowF32 = false): ComplexMatrixBatch<FloatArray> {
+  if (typeof m !== 'object' || m === null) throw new TypeError(`${name} must be a ComplexMatrixBatch { batch, rows, cols, re, im }`)
+  const { batch, rows, cols, re, im } = m as Record<string, unknown>
+  checkCount(batch, `${name}.batch`, 1)
+  checkCount(rows, `${name}.rows`, 1)
+  checkCount(cols, `${name}.cols`, 1)
+  const allowed = allowF32 ? 'Float32Array or Float64Array' : 'Float64Array'
+  for (const [plane, v] of [['re', re], ['im', im]] as const) {
+    if (!(v instanceof Float64Array || (allowF32 && v instanceof Float32Array))) throw new TypeError(`${name}.${plane} must be a ${allowed}`)
+  }
+  if ((re as FloatArray).constructor !== (im as FloatArray).constructor) {
+    throw new TypeError(`${name}.re and ${name}.im must have the same element type`)
+  }
+  const want = (batch as number) * (rows as number) * (cols as number)
+  for (const [plane, v] of [['re', re], ['im', im]] as const) {
+    if ((v as FloatArray).length !== want) {
+      throw new RangeError(`${name}.${plane} has ${(v as FloatArray).length} values, expected batch*rows*cols = ${want}`)
+    }
+  }
+  return m as ComplexMatrixBatch<FloatArray>
+}
+
+/**
+ * Checks an {@link InterleavedComplexMatrixBatch}: integer sizes and a `Float64Array` of
+ * `2 * batch * rows * cols` values.
+ * @internal
+ */
+export function checkInterleavedBatch(m: unknown, name: string): InterleavedComplexMatrixBatch {
+  if (typeof m !== 'object' || m === null) throw new TypeError(`${name} must be { batch, rows, cols, data, layout: 'interleaved' }`)
+  const { batch, rows, cols, data, layout } = m as Record<string, unknown>
+  if (layout !== 'interleaved') throw new TypeError(`${name}.layout must be 'interleaved', got ${String(layout)}`)
+  checkCount(batch, `${name}.batch`, 1)
+  checkCount(rows, `${name}.rows`, 1)
+  checkCount(cols, `${name}.cols`, 1)
+  if (!(data instanceof Float64Array)) throw new TypeError(`${name}.data must be a Float64Array of interleaved re, im values`)
+  const want = 2 * (batch as number) * (rows as number) * (cols as number)
+  if (data.length !== want) throw new RangeError(`${name}.data has ${data.length} values, expected 2*batch*rows*cols = ${want}`)
+  return m as InterleavedComplexMatrixBatch
+}

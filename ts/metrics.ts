@@ -12,14 +12,33 @@
  * | eigh | `‖V̂ diag(λ̂) V̂ᵀ − A‖²_F / ‖A‖²_F` |
  * | expm | `‖Ĝ − e^A‖²_F / ‖e^A‖²_F` |
  *
+ * {@link relErrInverse} and {@link relErrSvd} also take complex batches ({@link ComplexMatrixBatch}),
+ * computed in complex arithmetic (`Vᴴ` for `Vᵀ`).
+ *
  * They are the numbers a model's `report.heldOutRelErr` holds. The factorisation metrics measure
  * reconstruction only; {@link orthogonalityDefect} measures the orthonormal factors.
  *
  * @module
  */
-import { orthogonalityDefect as nativeOrthogonalityDefect, relErrInverse as nativeRelErrInverse, relErrOp, type NativeMatrixView } from './native.js'
+import {
+  complexRelErrInverse,
+  complexRelErrSvd,
+  orthogonalityDefect as nativeOrthogonalityDefect,
+  relErrInverse as nativeRelErrInverse,
+  relErrOp,
+  type NativeComplexView,
+  type NativeMatrixView,
+} from './native.js'
 import { callNative } from './errors.js'
-import { type FloatArray, type MatrixBatch, checkMatrixBatch, toFloat64 } from './matrix.js'
+import {
+  type ComplexMatrixBatch,
+  type FloatArray,
+  type MatrixBatch,
+  checkComplexBatch,
+  checkMatrixBatch,
+  isComplexBatch,
+  toFloat64,
+} from './matrix.js'
 import { type Components, type ComponentNames, type Operation, OPERATIONS } from './model.js'
 
 /** Component order per operation, as the engine reads them. */
@@ -80,6 +99,9 @@ export function relErr<Op extends Operation>(op: Op, A: MatrixBatch<Float64Array
   if (typeof op !== 'string' || !(OPERATIONS as readonly string[]).includes(op)) {
     throw new RangeError(`unknown operation '${String(op)}'; expected one of ${OPERATIONS.join(', ')}`)
   }
+  if (isComplexBatch(A)) {
+    throw new TypeError(`relErr: complex matrices are measured by relErrInverse and relErrSvd`)
+  }
   const a = checkA(A)
   const parts = views(op, result)
   if (typeof options !== 'object' || options === null) throw new TypeError('relErr: options must be an object')
@@ -91,32 +113,80 @@ export function relErr<Op extends Operation>(op: Op, A: MatrixBatch<Float64Array
   return callNative(() => relErrOp(op, a.batch, a.rows, a.cols, a.data, parts, rhs, exact?.data))
 }
 
+function complexView(m: unknown, name: string, allowF32: boolean): NativeComplexView {
+  const c = checkComplexBatch(m, name, allowF32)
+  return { batch: c.batch, rows: c.rows, cols: c.cols, re: c.re, im: c.im }
+}
+
 /**
  * `RelErr_inv = mean_p ‖A(p) Ĝ(p) − I‖²_F / ‖I‖²_F`, the paper's inversion error, averaged
- * over the batch.
+ * over the batch; in complex arithmetic when `A` and `G` are {@link ComplexMatrixBatch}es.
  *
- * @param A - the matrices (`Float64Array`)
- * @param G - approximate inverses of the same shape (`Float32Array` or `Float64Array`)
+ * @param A - the matrices (`Float64Array`, or complex planes)
+ * @param G - approximate inverses of the same shape and kind (`Float32Array` or `Float64Array`)
  * @returns the mean relative residual
- * @throws TypeError/RangeError for malformed batches
+ * @throws TypeError/RangeError for malformed batches, or one real and one complex batch
  * @throws ShapeMismatchError if the shapes differ or the matrices are not square
  */
-export function relErrInverse(A: MatrixBatch<Float64Array>, G: MatrixBatch<FloatArray>): number {
-  const a = checkA(A)
+export function relErrInverse(A: ComplexMatrixBatch<Float64Array>, G: ComplexMatrixBatch<FloatArray>): number
+export function relErrInverse(A: MatrixBatch<Float64Array>, G: MatrixBatch<FloatArray>): number
+export function relErrInverse(
+  A: MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array>,
+  G: MatrixBatch<FloatArray> | ComplexMatrixBatch<FloatArray>,
+): number {
+  const complexA = isComplexBatch(A)
+  if (complexA !== isComplexBatch(G)) {
+    throw new TypeError(`relErrInverse: A is ${complexA ? 'complex' : 'real'} but G is ${complexA ? 'real' : 'complex'}; pass two real or two complex batches`)
+  }
+  if (complexA) {
+    const a = complexView(A, 'A', false)
+    const g = complexView(G, 'G', true)
+    return callNative(() => complexRelErrInverse(a, g))
+  }
+  const a = checkA(A as MatrixBatch<Float64Array>)
   const g = checkMatrixBatch(G, 'G', true)
   return callNative(() => nativeRelErrInverse(a.batch, a.rows, a.cols, a.data, g.batch, g.rows, g.cols, g.data))
 }
 
 /**
+ * A complex SVD result: `U` (batch, m, r) and `V` (batch, n, r) complex, `S` (batch, r, 1) real;
+ * `A = U diag(S) Vᴴ`. What a complex `'svd'` model predicts and `baselines.svd` returns for complex `A`.
+ */
+export interface ComplexSvdComponents<T extends FloatArray = FloatArray> {
+  /** Left singular vectors. */
+  U: ComplexMatrixBatch<T>
+  /** Singular values. */
+  S: MatrixBatch<T>
+  /** Right singular vectors. */
+  V: ComplexMatrixBatch<T>
+}
+
+/**
  * `RelErr_svd = mean_p ‖Û diag(Ŝ) V̂ᵀ − A‖²_F / ‖A‖²_F`, the paper's SVD error. The rank is `S.rows`.
+ * For a complex `A` (with complex `U`, `V` and real `S`) in complex arithmetic, with `V̂ᴴ`.
  *
  * @param A - the `m × n` matrices
  * @param result - `U` (batch, m, r), `S` (batch, r, 1), `V` (batch, n, r), e.g. a prediction or `baselines.svd(A)`
  * @returns the mean relative reconstruction error
+ * @throws TypeError for one real and one complex argument
  * @throws ShapeMismatchError / InvalidOptionError / InvalidInputError as {@link relErr}
  */
-export function relErrSvd(A: MatrixBatch<Float64Array>, result: Components<'svd'>): number {
-  return relErr('svd', A, result)
+export function relErrSvd(A: ComplexMatrixBatch<Float64Array>, result: ComplexSvdComponents): number
+export function relErrSvd(A: MatrixBatch<Float64Array>, result: Components<'svd'>): number
+export function relErrSvd(A: MatrixBatch<Float64Array> | ComplexMatrixBatch<Float64Array>, result: Components<'svd'> | ComplexSvdComponents): number {
+  const complexA = isComplexBatch(A)
+  if (typeof result !== 'object' || result === null) throw new TypeError('the svd result must be an object { U, S, V }')
+  const { U, S, V } = result as Record<string, unknown>
+  if (complexA !== isComplexBatch(U) || complexA !== isComplexBatch(V)) {
+    throw new TypeError(`relErrSvd: A is ${complexA ? 'complex' : 'real'}, so U and V must be ${complexA ? 'complex' : 'real'} too`)
+  }
+  if (!complexA) return relErr('svd', A as MatrixBatch<Float64Array>, result as Components<'svd'>)
+  if (isComplexBatch(S)) throw new TypeError('relErrSvd: S must be real (a MatrixBatch), also for a complex SVD')
+  const a = complexView(A, 'A', false)
+  const u = complexView(U, 'U', true)
+  const v = complexView(V, 'V', true)
+  const s = checkMatrixBatch(S, 'S', true)
+  return callNative(() => complexRelErrSvd(a, u, s.data, v))
 }
 
 /**

@@ -17,8 +17,8 @@ import {
   train as nativeTrain,
 } from './native.js'
 import { CancelledError, awaitNative, callNative, fromNative } from './errors.js'
-import { Family, type Domain } from './families.js'
-import { type FloatArray, type MatrixBatch, checkParams, toFloat64 } from './matrix.js'
+import { type ComplexFamily, Family, type Domain } from './families.js'
+import { type ComplexMatrixBatch, type FloatArray, type MatrixBatch, checkParams, toFloat64 } from './matrix.js'
 
 /** Operations a model can learn. */
 export const OPERATIONS = ['inverse', 'solve', 'svd', 'qr', 'cholesky', 'eigh', 'expm'] as const
@@ -63,6 +63,38 @@ export type Components<Op extends Operation, T extends FloatArray = FloatArray> 
  */
 export type Prediction<Op extends Operation = Operation> = Components<Op, FloatArray>
 
+/** The operations a model can learn on a complex family. */
+export type ComplexOperation = 'inverse' | 'svd'
+
+/**
+ * The kind of each result component of a complex model: `inverse` complex (batch, n, n); `U`
+ * (batch, m, r) and `V` (batch, n, r) complex and `S` (batch, r, 1) real, `A(p) ≈ U diag(S) Vᴴ`.
+ */
+export interface ComplexComponentKinds<T extends FloatArray = FloatArray> {
+  /** `A(p)⁻¹`. */
+  inverse: ComplexMatrixBatch<T>
+  /** Left singular vectors. */
+  U: ComplexMatrixBatch<T>
+  /** Singular values (real). */
+  S: MatrixBatch<T>
+  /** Right singular vectors. */
+  V: ComplexMatrixBatch<T>
+}
+
+/**
+ * A complex model's prediction, in the model's dtype: `{ inverse }` for `'inverse'`, `{ U, S, V }`
+ * for `'svd'` (see {@link ComplexComponentKinds}).
+ */
+export type ComplexPrediction<Op extends Operation = ComplexOperation> = {
+  [K in ComponentNames[Op & ComplexOperation]]: ComplexComponentKinds<FloatArray>[K]
+}
+
+/** Whether a model's matrices are real or complex (the second type parameter of {@link NeuMatC}). */
+export type Field = 'real' | 'complex'
+
+/** The prediction type of a model of `Op` over the field `F`. */
+export type PredictionOf<Op extends Operation, F extends Field> = F extends 'complex' ? ComplexPrediction<Op> : Prediction<Op>
+
 /** What a model computes (`OpSpec` in Rust): the operation, the input shape and its settings. */
 export interface OpSpec {
   /** The operation. */
@@ -75,6 +107,11 @@ export interface OpSpec {
   rank: number
   /** The fixed right-hand side `b` of `'solve'` (absent for the other operations). */
   rhs?: number[]
+  /**
+   * Whether the matrices are complex. `rows` and `cols` are then those of the real embedding
+   * `[[Re, −Im], [Im, Re]]` the engine works on (twice the complex shape), `rank` the complex SVD's.
+   */
+  complex?: boolean
 }
 
 /** A training progress event (`Progress` in Rust). Sent at phase changes, refinements and at most every ~100 ms while optimising. */
@@ -307,12 +344,14 @@ function toBatch(c: NativeComponent): MatrixBatch<FloatArray> {
   return { batch: c.batch, rows: c.rows, cols: c.cols, data: c.data }
 }
 
-function toPrediction<Op extends Operation>(p: NativePrediction): Prediction<Op> & PredictionNotes {
-  const out: Record<string, MatrixBatch<FloatArray>> = {}
-  for (const c of p.components) out[c.name] = toBatch(c)
+function toPrediction<P>(p: NativePrediction): P & PredictionNotes {
+  const out: Record<string, MatrixBatch<FloatArray> | ComplexMatrixBatch<FloatArray>> = {}
+  for (const c of p.components) {
+    out[c.name] = c.im == null ? toBatch(c) : { batch: c.batch, rows: c.rows, cols: c.cols, re: c.data, im: c.im }
+  }
   // Not enumerable: `Object.keys(prediction)` stays the list of components.
   Object.defineProperty(out, 'warnings', { value: Object.freeze(p.warnings), enumerable: false })
-  return out as Prediction<Op> & PredictionNotes
+  return out as P & PredictionNotes
 }
 
 /** Notes attached to every prediction (a non-enumerable property, so the components stay the only keys). */
@@ -447,7 +486,7 @@ function toRefined(r: NativeRefined): RefineResult {
  * const { inverse } = await model.predict(Float64Array.of(0.33, 0.71))
  * ```
  */
-export class NeuMatC<Op extends Operation = Operation> {
+export class NeuMatC<Op extends Operation = Operation, F extends Field = 'real'> {
   /** The engine's model. @internal */
   readonly native: NativeModel
   #report?: TrainReport
@@ -482,7 +521,9 @@ export class NeuMatC<Op extends Operation = Operation> {
    *   ShapeMismatchError (e.g. a non-square family for `'inverse'`), NotPositiveDefiniteError,
    *   DeviceUnavailableError, ... as reported by the engine
    */
-  static async train<Op extends Operation>(family: Family, op: Op, options: TrainOptions = {}): Promise<NeuMatC<Op>> {
+  static async train<Op extends ComplexOperation>(family: ComplexFamily, op: Op, options?: TrainOptions): Promise<NeuMatC<Op, 'complex'>>
+  static async train<Op extends Operation>(family: Family, op: Op, options?: TrainOptions): Promise<NeuMatC<Op>>
+  static async train<Op extends Operation>(family: Family, op: Op, options: TrainOptions = {}): Promise<NeuMatC<Op, Field>> {
     if (!(family instanceof Family)) throw new TypeError('train: family must be a Family')
     checkOperation(op)
     const json = optionsJson(options)
@@ -510,7 +551,7 @@ export class NeuMatC<Op extends Operation = Operation> {
     signal?.addEventListener('abort', abort, { once: true })
     try {
       const native = await nativeTrain(family.native, op, json, progress, token)
-      return new NeuMatC<Op>(native)
+      return new NeuMatC<Op, Field>(native)
     } catch (e) {
       if (callbackError) throw callbackError.error
       const err = fromNative(e)
@@ -568,26 +609,58 @@ export class NeuMatC<Op extends Operation = Operation> {
   }
 
   /**
+   * Whether the model was trained on complex matrices: its predictions are then
+   * {@link ComplexMatrixBatch}es (`S` of an SVD stays real). A model from {@link NeuMatC.load} is
+   * typed as real; {@link NeuMatC.asComplex} gives it the complex type.
+   */
+  get complex(): boolean {
+    return this.native.isComplex
+  }
+
+  /** Complex right-hand sides are not supported yet: `apply` and `refine` take real models only. */
+  #realOnly(what: string): void {
+    if (this.complex) throw new TypeError(`${what}: not available for complex models (predict the inverse and multiply)`)
+  }
+
+  /**
+   * This model typed as a complex one (`predict` typed {@link ComplexPrediction}), e.g. after
+   * {@link NeuMatC.load}. The same object; no copy.
+   *
+   * @example
+   * ```ts
+   * const model = (await NeuMatC.load('mmse.neumatc')).asComplex()
+   * const { inverse } = await model.predict(f)   // inverse.re, inverse.im
+   * ```
+   *
+   * @throws TypeError if the model is not complex
+   */
+  asComplex(): NeuMatC<Op, 'complex'> {
+    if (!this.complex) throw new TypeError('asComplex: the model was trained on real matrices')
+    return this as unknown as NeuMatC<Op, 'complex'>
+  }
+
+  /**
    * Predicts every result component for a batch of parameters, off the JavaScript thread.
    * `params` is copied first.
    *
    * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
    * @param options - `extrapolate: true` allows parameters outside the domain (with a warning)
-   * @returns e.g. `{ inverse: MatrixBatch }`, plus a non-enumerable `warnings` array
+   * @returns e.g. `{ inverse: MatrixBatch }`, plus a non-enumerable `warnings` array; for a complex
+   *   model complex components (`{ inverse: ComplexMatrixBatch }`, `{ U, S, V }` with complex `U`, `V`)
    * @throws TypeError/RangeError for a malformed `params`
    * @throws OutOfDomainError for parameters outside the domain (unless `extrapolate`)
    */
-  async predict(params: Float64Array, options: PredictOptions = {}): Promise<Prediction<Op> & PredictionNotes> {
+  async predict(params: Float64Array, options: PredictOptions = {}): Promise<PredictionOf<Op, F> & PredictionNotes> {
     checkParams(params, this.paramDim)
     const extrapolate = predictOptions(options)
-    return toPrediction<Op>(await awaitNative(() => this.native.predict(params, extrapolate)))
+    return toPrediction<PredictionOf<Op, F>>(await awaitNative(() => this.native.predict(params, extrapolate)))
   }
 
   /** Like {@link NeuMatC.predict}, on the calling thread (for tight loops and the CLI). */
-  predictSync(params: Float64Array, options: PredictOptions = {}): Prediction<Op> & PredictionNotes {
+  predictSync(params: Float64Array, options: PredictOptions = {}): PredictionOf<Op, F> & PredictionNotes {
     checkParams(params, this.paramDim)
     const extrapolate = predictOptions(options)
-    return toPrediction<Op>(callNative(() => this.native.predictSync(params, extrapolate)))
+    return toPrediction<PredictionOf<Op, F>>(callNative(() => this.native.predictSync(params, extrapolate)))
   }
 
   /**
@@ -655,6 +728,7 @@ export class NeuMatC<Op extends Operation = Operation> {
   }
 
   #refineArgs(params: Float64Array, b: Float64Array | readonly number[], options: RefineOptions): [NativeFamilyArg, Float64Array, string] {
+    this.#realOnly('refine')
     checkParams(params, this.paramDim)
     const rhs = toFloat64(b, 'b')
     checkOptionsObject(options, 'refine')
@@ -730,12 +804,13 @@ export class NeuMatC<Op extends Operation = Operation> {
    * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
    * @param b - the right-hand side, `n` finite values shared by every parameter
    * @returns `x = Ĝ(p) b` as a (batch, n, 1) {@link MatrixBatch} in the model's dtype
-   * @throws TypeError/RangeError for a malformed `params` or `b`
+   * @throws TypeError/RangeError for a malformed `params` or `b`, or a complex model
    * @throws InvalidOptionError if the model did not learn `'inverse'`
    * @throws ShapeMismatchError if `b` does not hold `n` values
    * @throws OutOfDomainError for parameters outside the domain
    */
   async apply(params: Float64Array, b: Float64Array | readonly number[]): Promise<MatrixBatch<FloatArray>> {
+    this.#realOnly('apply')
     checkParams(params, this.paramDim)
     const rhs = toFloat64(b, 'b')
     return toBatch(await awaitNative(() => this.native.apply(params, rhs)))
@@ -743,6 +818,7 @@ export class NeuMatC<Op extends Operation = Operation> {
 
   /** Like {@link NeuMatC.apply}, on the calling thread. */
   applySync(params: Float64Array, b: Float64Array | readonly number[]): MatrixBatch<FloatArray> {
+    this.#realOnly('apply')
     checkParams(params, this.paramDim)
     const rhs = toFloat64(b, 'b')
     return toBatch(callNative(() => this.native.applySync(params, rhs)))

@@ -55,6 +55,41 @@ export declare class NativeFamily {
    * `data` is `batch * rows * cols` values.
    */
   static fromSamples(paramDim: number, params: Float64Array, batch: number, rows: number, cols: number, data: Float64Array): NativeFamily
+  /**
+   * The user's complex matrices on a grid of parameters: `params` is `batch * paramDim` values,
+   * `re` and `im` are `batch * rows * cols` values each (stored as real embeddings by the engine).
+   */
+  static fromSamplesComplex(paramDim: number, params: Float64Array, batch: number, rows: number, cols: number, re: Float64Array, im: Float64Array): NativeFamily
+  /**
+   * Like `fromSamplesComplex`, the matrices given as interleaved `re, im, re, im, …` values
+   * (`2 * batch * rows * cols`).
+   */
+  static fromSamplesInterleaved(paramDim: number, params: Float64Array, batch: number, rows: number, cols: number, data: Float64Array): NativeFamily
+  /**
+   * TR 38.901 CDL MIMO channels (or their MMSE Gram matrices) over a band. `json` is a `CdlConfig`
+   * (camelCase; defaults in Rust). Complex.
+   */
+  static cdl(json: string): NativeFamily
+  /**
+   * The paper's App. H advection–diffusion–reaction operator (sparse). `json` is an `AdrConfig`
+   * (camelCase; defaults in Rust).
+   */
+  static adr(json: string): NativeFamily
+  /** Whether `A(p)` is complex (`rows`/`cols`/`at` are then those of the real embedding). */
+  get isComplex(): boolean
+  /** The complex shape `[m, n]` of a complex family; `[rows, cols]` of a real one. */
+  complexShape(): Array<number>
+  /** Unknowns `n` of a sparse (ADR) family; `null` for dense families. */
+  get sparseN(): number | null
+  /** `A(p)` of a complex family as complex matrices, on the JS thread. */
+  atComplex(params: Float64Array): NativeComplexMatrix
+  /** `atComplex` on the libuv pool; `params` is copied first. */
+  atComplexAsync(params: Float64Array): Promise<NativeComplexMatrix>
+  /**
+   * Relative residuals `‖A(p)x − b‖₂ / ‖b‖₂` of a sparse (ADR) family's right-hand side, one per
+   * parameter; `x` is `batch * n` values. `INVALID_INPUT` for a dense family.
+   */
+  sparseResidual(params: Float64Array, x: Float64Array): Array<number>
   /** Rows of each matrix. */
   get rows(): number
   /** Columns of each matrix. */
@@ -76,6 +111,7 @@ export declare class NativeModel {
   /**
    * Predicts every result component for a batch of parameters, on the JS thread. With `extrapolate`,
    * parameters outside the trained domain are allowed (the result then carries a warning).
+   * A complex model's components come back complex (real and imaginary planes, complex shape).
    */
   predictSync(params: Float64Array, extrapolate?: boolean | undefined | null): NativePrediction
   /** Predicts on the libuv pool; `params` is copied on the JS thread first. */
@@ -125,6 +161,8 @@ export declare class NativeModel {
   get device(): string
   /** The parameter box the model was trained on. */
   domain(): NativeDomain
+  /** Whether the model was trained on complex matrices (its predictions are then complex). */
+  get isComplex(): boolean
 }
 
 /** Cholesky factor on the libuv pool. */
@@ -138,6 +176,18 @@ export declare function baselineCoi(family: NativeFamily, optionsJson: string): 
 
 /** Builds a COI baseline for `family` (`optionsJson` is a `CoiConfig`), on the JS thread. */
 export declare function baselineCoiSync(family: NativeFamily, optionsJson: string): NativeCoi
+
+/** Exact complex inverse on the libuv pool; the planes are copied on the JS thread first. */
+export declare function baselineComplexInverse(batch: number, rows: number, cols: number, re: Float64Array, im: Float64Array): Promise<NativeComplexMatrix>
+
+/** Exact complex inverse (LU) of every matrix of the batch (`re`, `im` planes), on the JS thread. */
+export declare function baselineComplexInverseSync(batch: number, rows: number, cols: number, re: Float64Array, im: Float64Array): NativeComplexMatrix
+
+/** Exact complex SVD on the libuv pool. */
+export declare function baselineComplexSvd(batch: number, rows: number, cols: number, re: Float64Array, im: Float64Array, rank?: number | undefined | null): Promise<NativeComplexSvd>
+
+/** Exact complex thin SVD (or truncated to `rank`) of every matrix of the batch, on the JS thread. */
+export declare function baselineComplexSvdSync(batch: number, rows: number, cols: number, re: Float64Array, im: Float64Array, rank?: number | undefined | null): NativeComplexSvd
 
 /** Continuous randomized SVD on the libuv pool. */
 export declare function baselineCrsvd(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): Promise<NativeSvd>
@@ -163,6 +213,12 @@ export declare function baselineInverse(batch: number, rows: number, cols: numbe
 /** Exact inverse (LU) of every matrix in the batch, on the JS thread. */
 export declare function baselineInverseSync(batch: number, rows: number, cols: number, data: Float64Array): NativeMatrix
 
+/** `baselineKrylovSync` on the libuv pool; `params` is copied first. */
+export declare function baselineKrylov(family: NativeFamily, params: Float64Array, optionsJson: string): Promise<NativeKrylov>
+
+/** GMRES + ILU(0) along the parameters, in the order given (`optionsJson` is a `KrylovConfig`), on the JS thread. */
+export declare function baselineKrylovSync(family: NativeFamily, params: Float64Array, optionsJson: string): NativeKrylov
+
 /** Newton–Schulz inverse on the libuv pool. */
 export declare function baselineNewtonSchulz(batch: number, rows: number, cols: number, data: Float64Array, optionsJson: string): Promise<NativeNewtonSchulz>
 
@@ -187,6 +243,12 @@ export declare function baselineSolve(batch: number, rows: number, cols: number,
 /** Solves `A x = b` for every matrix of the batch (`b`: `n` values shared, or `batch * n`), on the JS thread. */
 export declare function baselineSolveSync(batch: number, rows: number, cols: number, data: Float64Array, b: Float64Array): NativeMatrix
 
+/** `baselineSparseSolveSync` on the libuv pool; `params` is copied first. */
+export declare function baselineSparseSolve(family: NativeFamily, params: Float64Array): Promise<NativeMatrix>
+
+/** Exact solutions `x(p) = A(p)⁻¹ b` of a sparse (ADR) family (sparse LU), (batch, n, 1), on the JS thread. */
+export declare function baselineSparseSolveSync(family: NativeFamily, params: Float64Array): NativeMatrix
+
 /** Thin SVD (or truncated to `rank`) on the libuv pool. */
 export declare function baselineSvd(batch: number, rows: number, cols: number, data: Float64Array, rank?: number | undefined | null): Promise<NativeSvd>
 
@@ -198,6 +260,18 @@ export declare function baselineZnn(family: NativeFamily, params: Float64Array, 
 
 /** The paper's ZNNI baseline along an ascending grid of parameters (`optionsJson` is a `ZnnConfig`), on the JS thread. */
 export declare function baselineZnnSync(family: NativeFamily, params: Float64Array, optionsJson: string): NativeMatrix
+
+/**
+ * The paper's `RelErr_inv` in complex arithmetic, `mean_p ‖A Ĝ − I‖²_F / n`, of complex batches `A`
+ * and `G` (planes `f32` or `f64`).
+ */
+export declare function complexRelErrInverse(a: NativeComplexView, g: NativeComplexView): number
+
+/**
+ * The paper's `RelErr_svd` in complex arithmetic, `mean_p ‖Û diag(Ŝ) V̂ᴴ − A‖²_F / ‖A‖²_F`: `U` (batch, m, r),
+ * `S` (batch, r, 1) real, `V` (batch, n, r).
+ */
+export declare function complexRelErrSvd(a: NativeComplexView, u: NativeComplexView, s: Float32Array | Float64Array, v: NativeComplexView): number
 
 /** Test hook: panics on the libuv pool; the promise must reject with code `INTERNAL`. */
 export declare function debugPanic(): Promise<void>
@@ -228,13 +302,52 @@ export interface NativeCheck {
   warnings: Array<string>
 }
 
-/** One named result component of a prediction (`inverse`, `U`, `S`, ...), in the model's dtype. */
+/**
+ * A batch of complex matrices crossing the boundary: real and imaginary planes, each
+ * `batch * rows * cols` values, row-major, batch-major.
+ */
+export interface NativeComplexMatrix {
+  batch: number
+  rows: number
+  cols: number
+  re: Float64Array
+  im: Float64Array
+}
+
+/**
+ * A batch of complex SVDs `A = U diag(S) Vᴴ`: U (batch, m, r), S (batch, r, 1) real and descending,
+ * V (batch, n, r).
+ */
+export interface NativeComplexSvd {
+  u: NativeComplexMatrix
+  s: NativeMatrix
+  v: NativeComplexMatrix
+}
+
+/**
+ * A batch of complex matrices coming from JS, each plane in either float type (a prediction, or an
+ * exact result).
+ */
+export interface NativeComplexView {
+  batch: number
+  rows: number
+  cols: number
+  re: Float32Array | Float64Array
+  im: Float32Array | Float64Array
+}
+
+/**
+ * One named result component of a prediction (`inverse`, `U`, `S`, ...), in the model's dtype.
+ * For a complex model's complex components, `data` holds the real parts and `im` the imaginary
+ * parts (both `batch * rows * cols`, complex shape); `im` is absent for real components.
+ */
 export interface NativeComponent {
   name: string
   batch: number
   rows: number
   cols: number
   data: Float32Array | Float64Array
+  im?: Float32Array | Float64Array
 }
 
 /** The parameter box `[lo, hi]` per parameter dimension. */
@@ -247,6 +360,17 @@ export interface NativeDomain {
 export interface NativeEigh {
   values: NativeMatrix
   vectors: NativeMatrix
+}
+
+/**
+ * What `baselineKrylov` returns: the solutions (batch, n, 1), GMRES iterations and final relative
+ * residuals per system, and the wall time of the whole sequence.
+ */
+export interface NativeKrylov {
+  x: NativeMatrix
+  iterations: Array<number>
+  residuals: Float64Array
+  seconds: number
 }
 
 /** A batch of matrices crossing the boundary: `batch * rows * cols` values, row-major, batch-major. */

@@ -9,12 +9,15 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 
-use neumatc::MatrixBatch;
+use napi::bindgen_prelude::Float64Array;
 use neumatc::baseline::{self, Coi, CoiConfig, EighBatch, NniConfig, QrBatch, RsvdConfig, SvdBatch, ZnnConfig};
+use neumatc::complex::{self, ComplexSvd};
+use neumatc::sparse::{KrylovConfig, KrylovSolve, krylov_sequence};
+use neumatc::{ComplexBatch, MatrixBatch};
 
-use crate::convert::{NativeEigh, NativeMatrix, NativeQr, NativeSvd, matrix_batch};
+use crate::convert::{NativeComplexMatrix, NativeComplexSvd, NativeEigh, NativeMatrix, NativeQr, NativeSvd, complex_batch, matrix_batch};
 use crate::error::{Failure, Result, to_napi};
-use crate::family::NativeFamily;
+use crate::family::{NativeFamily, sparse_of};
 use crate::task::EngineTask;
 
 fn inverse_inner(batch: u32, rows: u32, cols: u32, data: Vec<f64>) -> neumatc::Result<neumatc::MatrixBatch> {
@@ -331,4 +334,133 @@ pub fn baseline_znn_sync(family: &NativeFamily, params: &[f64], options_json: St
 pub fn baseline_znn(family: &NativeFamily, params: &[f64], options_json: String) -> AsyncTask<EngineTask<MatrixBatch, NativeMatrix>> {
     let (fam, params) = (family.inner.clone(), params.to_vec());
     AsyncTask::new(EngineTask::new(move || znn_inner(&fam, &params, &options_json), NativeMatrix::from))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Complex matrices: exact inverse and SVD in complex arithmetic
+// ---------------------------------------------------------------------------------------------------
+
+/// A complex input batch copied from JS: (batch, rows, cols, re, im).
+type ComplexInput = (u32, u32, u32, Vec<f64>, Vec<f64>);
+
+fn complex_input(batch: u32, rows: u32, cols: u32, re: &[f64], im: &[f64]) -> ComplexInput {
+    (batch, rows, cols, re.to_vec(), im.to_vec())
+}
+
+fn complex_of((batch, rows, cols, re, im): ComplexInput) -> neumatc::Result<ComplexBatch> {
+    complex_batch(batch, rows, cols, re, im)
+}
+
+fn complex_inverse_inner(a: ComplexInput) -> neumatc::Result<ComplexBatch> {
+    complex::inverse(&complex_of(a)?)
+}
+
+/// Exact complex inverse (LU) of every matrix of the batch (`re`, `im` planes), on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_complex_inverse_sync(batch: u32, rows: u32, cols: u32, re: &[f64], im: &[f64]) -> Result<NativeComplexMatrix> {
+    complex_inverse_inner(complex_input(batch, rows, cols, re, im)).map(NativeComplexMatrix::from).map_err(to_napi)
+}
+
+/// Exact complex inverse on the libuv pool; the planes are copied on the JS thread first.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeComplexMatrix>")]
+pub fn baseline_complex_inverse(
+    batch: u32,
+    rows: u32,
+    cols: u32,
+    re: &[f64],
+    im: &[f64],
+) -> AsyncTask<EngineTask<ComplexBatch, NativeComplexMatrix>> {
+    let a = complex_input(batch, rows, cols, re, im);
+    AsyncTask::new(EngineTask::new(move || complex_inverse_inner(a), NativeComplexMatrix::from))
+}
+
+fn complex_svd_inner(a: ComplexInput, rank: Option<u32>) -> neumatc::Result<ComplexSvd> {
+    complex::svd(&complex_of(a)?, rank.map(|r| r as usize))
+}
+
+/// Exact complex thin SVD (or truncated to `rank`) of every matrix of the batch, on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_complex_svd_sync(batch: u32, rows: u32, cols: u32, re: &[f64], im: &[f64], rank: Option<u32>) -> Result<NativeComplexSvd> {
+    complex_svd_inner(complex_input(batch, rows, cols, re, im), rank).map(NativeComplexSvd::from).map_err(to_napi)
+}
+
+/// Exact complex SVD on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeComplexSvd>")]
+pub fn baseline_complex_svd(
+    batch: u32,
+    rows: u32,
+    cols: u32,
+    re: &[f64],
+    im: &[f64],
+    rank: Option<u32>,
+) -> AsyncTask<EngineTask<ComplexSvd, NativeComplexSvd>> {
+    let a = complex_input(batch, rows, cols, re, im);
+    AsyncTask::new(EngineTask::new(move || complex_svd_inner(a, rank), NativeComplexSvd::from))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sparse (ADR) families: exact sparse LU and GMRES + ILU(0)
+// ---------------------------------------------------------------------------------------------------
+
+fn sparse_solve_inner(family: &neumatc::Family, params: &[f64]) -> neumatc::Result<MatrixBatch> {
+    let fam = sparse_of(family, "sparseSolve")?;
+    let x = fam.solve_exact(params)?;
+    Ok(MatrixBatch { batch: params.len(), rows: fam.n(), cols: 1, data: x })
+}
+
+/// Exact solutions `x(p) = A(p)⁻¹ b` of a sparse (ADR) family (sparse LU), (batch, n, 1), on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_sparse_solve_sync(family: &NativeFamily, params: &[f64]) -> Result<NativeMatrix> {
+    sparse_solve_inner(&family.inner, params).map(NativeMatrix::from).map_err(to_napi)
+}
+
+/// `baselineSparseSolveSync` on the libuv pool; `params` is copied first.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeMatrix>")]
+pub fn baseline_sparse_solve(family: &NativeFamily, params: &[f64]) -> AsyncTask<EngineTask<MatrixBatch, NativeMatrix>> {
+    let (fam, params) = (family.inner.clone(), params.to_vec());
+    AsyncTask::new(EngineTask::new(move || sparse_solve_inner(&fam, &params), NativeMatrix::from))
+}
+
+/// What `baselineKrylov` returns: the solutions (batch, n, 1), GMRES iterations and final relative
+/// residuals per system, and the wall time of the whole sequence.
+#[napi(object, object_from_js = false)]
+pub struct NativeKrylov {
+    pub x: NativeMatrix,
+    pub iterations: Vec<u32>,
+    pub residuals: Float64Array,
+    pub seconds: f64,
+}
+
+type KrylovOutput = (usize, KrylovSolve);
+
+impl From<KrylovOutput> for NativeKrylov {
+    fn from((n, k): KrylovOutput) -> Self {
+        let batch = k.iterations.len();
+        NativeKrylov {
+            x: MatrixBatch { batch, rows: n, cols: 1, data: k.x }.into(),
+            iterations: k.iterations.into_iter().map(|i| i as u32).collect(),
+            residuals: Float64Array::new(k.residuals),
+            seconds: k.seconds,
+        }
+    }
+}
+
+fn krylov_inner(family: &neumatc::Family, params: &[f64], options_json: &str) -> neumatc::Result<KrylovOutput> {
+    let fam = sparse_of(family, "krylov")?;
+    let cfg: KrylovConfig =
+        serde_json::from_str(options_json).map_err(|e| neumatc::Error::InvalidOption { name: "krylov options", reason: e.to_string() })?;
+    Ok((fam.n(), krylov_sequence(fam, params, &cfg)?))
+}
+
+/// GMRES + ILU(0) along the parameters, in the order given (`optionsJson` is a `KrylovConfig`), on the JS thread.
+#[napi(catch_unwind)]
+pub fn baseline_krylov_sync(family: &NativeFamily, params: &[f64], options_json: String) -> Result<NativeKrylov> {
+    krylov_inner(&family.inner, params, &options_json).map(NativeKrylov::from).map_err(to_napi)
+}
+
+/// `baselineKrylovSync` on the libuv pool; `params` is copied first.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeKrylov>")]
+pub fn baseline_krylov(family: &NativeFamily, params: &[f64], options_json: String) -> AsyncTask<EngineTask<KrylovOutput, NativeKrylov>> {
+    let (fam, params) = (family.inner.clone(), params.to_vec());
+    AsyncTask::new(EngineTask::new(move || krylov_inner(&fam, &params, &options_json), NativeKrylov::from))
 }

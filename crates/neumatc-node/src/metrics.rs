@@ -3,7 +3,7 @@
 use napi::bindgen_prelude::{Either, Float32Array, Float64Array};
 use napi_derive::napi;
 
-use crate::convert::{NativeMatrixView, matrix_batch};
+use crate::convert::{NativeComplexView, NativeMatrixView, matrix_batch};
 use crate::error::{Result, to_napi};
 
 /// `RelErr_inv = mean_p ‖A Â⁻¹ − I‖²_F / ‖I‖²_F` of a batch `A` and its approximate inverses `G`
@@ -66,4 +66,29 @@ pub fn orthogonality_defect(op: String, components: Vec<NativeMatrixView>) -> Re
     let op = neumatc::Operation::parse(&op).map_err(to_napi)?;
     let views: Vec<_> = components.iter().map(NativeMatrixView::view).collect();
     neumatc::metrics::orthogonality_defect(op, &views).map_err(to_napi)
+}
+
+/// The paper's `RelErr_inv` in complex arithmetic, `mean_p ‖A Ĝ − I‖²_F / n`, of complex batches `A`
+/// and `G` (planes `f32` or `f64`).
+#[napi(catch_unwind)]
+pub fn complex_rel_err_inverse(a: NativeComplexView, g: NativeComplexView) -> Result<f64> {
+    let (a, g) = (a.batch().map_err(to_napi)?, g.batch().map_err(to_napi)?);
+    neumatc::complex::rel_err_inverse(&a, &g).map_err(to_napi)
+}
+
+/// The paper's `RelErr_svd` in complex arithmetic, `mean_p ‖Û diag(Ŝ) V̂ᴴ − A‖²_F / ‖A‖²_F`: `U` (batch, m, r),
+/// `S` (batch, r, 1) real, `V` (batch, n, r).
+#[napi(catch_unwind)]
+pub fn complex_rel_err_svd(
+    a: NativeComplexView,
+    u: NativeComplexView,
+    s: Either<Float32Array, Float64Array>,
+    v: NativeComplexView,
+) -> Result<f64> {
+    let (a, u, v) = (a.batch().map_err(to_napi)?, u.batch().map_err(to_napi)?, v.batch().map_err(to_napi)?);
+    let s: Vec<f64> = match &s {
+        Either::A(s) => s.iter().map(|&x| f64::from(x)).collect(),
+        Either::B(s) => s.to_vec(),
+    };
+    neumatc::complex::rel_err_svd(&a, &u, &s, &v).map_err(to_napi)
 }

@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use napi::bindgen_prelude::{Float64Array, Uint32Array};
 
-use crate::convert::{NativeComponent, NativeDomain, component};
+use crate::convert::{NativeComponent, NativeDomain, complex_component, component};
 use crate::error::{Result, napi_internal, to_napi};
 use crate::family::NativeFamily;
 use crate::task::EngineTask;
@@ -22,6 +22,7 @@ pub struct NativeModel {
 impl NativeModel {
     /// Predicts every result component for a batch of parameters, on the JS thread. With `extrapolate`,
     /// parameters outside the trained domain are allowed (the result then carries a warning).
+    /// A complex model's components come back complex (real and imaginary planes, complex shape).
     #[napi(catch_unwind)]
     pub fn predict_sync(&self, params: &[f64], extrapolate: Option<bool>) -> Result<NativePrediction> {
         predict_inner(&self.inner, params, extrapolate).map(NativePrediction::from).map_err(to_napi)
@@ -29,7 +30,7 @@ impl NativeModel {
 
     /// Predicts on the libuv pool; `params` is copied on the JS thread first.
     #[napi(catch_unwind, ts_return_type = "Promise<NativePrediction>")]
-    pub fn predict(&self, params: &[f64], extrapolate: Option<bool>) -> AsyncTask<EngineTask<neumatc::Prediction, NativePrediction>> {
+    pub fn predict(&self, params: &[f64], extrapolate: Option<bool>) -> AsyncTask<EngineTask<Predicted, NativePrediction>> {
         let (model, params) = (self.inner.clone(), params.to_vec());
         AsyncTask::new(EngineTask::new(move || predict_inner(&model, &params, extrapolate), NativePrediction::from))
     }
@@ -159,6 +160,12 @@ impl NativeModel {
     pub fn domain(&self) -> NativeDomain {
         NativeDomain::from(self.inner.domain())
     }
+
+    /// Whether the model was trained on complex matrices (its predictions are then complex).
+    #[napi(getter, catch_unwind)]
+    pub fn is_complex(&self) -> bool {
+        self.inner.is_complex()
+    }
 }
 
 /// Loads a model file (safetensors + JSON metadata) on the JS thread.
@@ -193,9 +200,19 @@ pub struct NativePrediction {
     pub warnings: Vec<String>,
 }
 
-impl From<neumatc::Prediction> for NativePrediction {
-    fn from(p: neumatc::Prediction) -> Self {
-        NativePrediction { components: p.components.into_iter().map(component).collect(), warnings: p.warnings }
+/// A prediction as the engine made it: real components, or a complex model's components already in
+/// complex form (`neumatc::complex::complex_component`, run off the JS thread with the prediction).
+pub enum Predicted {
+    Real(neumatc::Prediction),
+    Complex(Vec<neumatc::complex::ComplexComponent>, Vec<String>),
+}
+
+impl From<Predicted> for NativePrediction {
+    fn from(p: Predicted) -> Self {
+        match p {
+            Predicted::Real(p) => NativePrediction { components: p.components.into_iter().map(component).collect(), warnings: p.warnings },
+            Predicted::Complex(c, warnings) => NativePrediction { components: c.into_iter().map(complex_component).collect(), warnings },
+        }
     }
 }
 
@@ -241,9 +258,14 @@ impl From<neumatc::Refined> for NativeRefined {
     }
 }
 
-fn predict_inner(model: &neumatc::NeuMatC, params: &[f64], extrapolate: Option<bool>) -> neumatc::Result<neumatc::Prediction> {
+fn predict_inner(model: &neumatc::NeuMatC, params: &[f64], extrapolate: Option<bool>) -> neumatc::Result<Predicted> {
     let opts = neumatc::PredictOptions { extrapolate: extrapolate.unwrap_or(false) };
-    model.predict_opts(params, opts, &crate::pool::Pool)
+    let p = model.predict_opts(params, opts, &crate::pool::Pool)?;
+    if !model.is_complex() {
+        return Ok(Predicted::Real(p));
+    }
+    let spec = model.spec();
+    Ok(Predicted::Complex(p.components.iter().map(|c| neumatc::complex::complex_component(spec, c)).collect(), p.warnings))
 }
 
 fn options<T: serde::de::DeserializeOwned>(json: &str, name: &'static str) -> neumatc::Result<T> {
