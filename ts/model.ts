@@ -204,8 +204,14 @@ export interface TrainReport {
   device: string
   /** `'f32'` or `'f64'`. */
   dtype: string
-  /** Warnings raised during training (conditioning, extrapolation, ...). */
+  /** Warnings raised during training (conditioning, extrapolation, low-rank structure, ...). */
   warnings: string[]
+  /**
+   * Singular values of the supervised snapshot matrix relative to the largest: how much low-rank
+   * structure the family has along `p`. Training warns up front when they decay too slowly for the
+   * accuracy asked for. Empty for the plain method.
+   */
+  snapshotDecay: number[]
 }
 
 /** Options of the (failure-informed adaptive) sampling, the paper's Algorithm 1. */

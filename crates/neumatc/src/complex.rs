@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::matrix::{check_finite, check_len};
 use crate::model::{Component, ComponentData};
-use crate::op::{OpSpec, Operation};
+use crate::op::OpSpec;
 use crate::{Error, MatrixBatch, Result};
 
 /// A batch of complex matrices, real and imaginary parts in two row-major, batch-major planes.
@@ -146,6 +146,23 @@ pub(crate) fn stack(x: MatRef<'_, c64>, out: &mut [f64]) {
             out[(m + r) * k + c] = x[(r, c)].im;
         }
     }
+}
+
+/// The exact complex inverse of the matrix embedded in `e` (`2n × 2n` row-major) as `[Re G; Im G]`
+/// (`2n × n` row-major, how complex inverse models store it); `None` when singular.
+pub(crate) fn inverse_stacked(e: &[f64], n: usize) -> Option<Vec<f64>> {
+    let a = Mat::from_fn(n, n, |i, j| c64::new(e[i * 2 * n + j], e[(n + i) * 2 * n + j]));
+    let g = inverse_matrix(&a)?;
+    let mut out = vec![0.0; 2 * n * n];
+    stack(g.as_ref(), &mut out);
+    Some(out)
+}
+
+/// The embedding `E(G)` (`2n × 2n` row-major) of a complex `n × n` matrix stored stacked `[Re G; Im G]`.
+pub(crate) fn expand_stacked(x: &[f64], n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; 4 * n * n];
+    embed_into(&x[..n * n], &x[n * n..2 * n * n], n, n, &mut out);
+    out
 }
 
 /// Relative distance of a real `2m × 2n` matrix from the set of embeddings:
@@ -416,15 +433,13 @@ pub struct ComplexComponent {
     pub im: Option<ComponentData>,
 }
 
-/// The complex form of a complex model's predicted component: the inverse's embedding `E(G)`
-/// (`2n × 2n`) gives `G` from its first block column, stacked singular vectors `[Re U; Im U]`
-/// (`2m × r`) their two halves; `S` stays real. A real component of a real model is returned as is
-/// (`im: None`).
+/// The complex form of a complex model's predicted component: the inverse `[Re G; Im G]` (`2n × n`) and
+/// the singular vectors `[Re U; Im U]` (`2m × r`) are split in their two halves; `S` stays real. A
+/// component of a real model is returned as is (`im: None`).
 pub fn complex_component(spec: &OpSpec, c: &Component) -> ComplexComponent {
-    fn halves<T: Copy>(data: &[T], batch: usize, rows: usize, cols: usize, embedded: bool) -> (Vec<T>, Vec<T>) {
-        // Per matrix: `rows` (complex) rows of real parts then `rows` of imaginary parts, each `cols`
-        // wide, read from a matrix `w` wide (2·cols for an embedding, whose first block column we take).
-        let w = if embedded { 2 * cols } else { cols };
+    fn halves<T: Copy>(data: &[T], batch: usize, rows: usize, cols: usize) -> (Vec<T>, Vec<T>) {
+        // Per matrix: `rows` (complex) rows of real parts, then `rows` rows of imaginary parts.
+        let w = cols;
         let sz = 2 * rows * w;
         let mut re = Vec::with_capacity(batch * rows * cols);
         let mut im = Vec::with_capacity(batch * rows * cols);
@@ -440,15 +455,14 @@ pub fn complex_component(spec: &OpSpec, c: &Component) -> ComplexComponent {
     if !spec.complex || c.name == "S" {
         return ComplexComponent { name: c.name, batch: c.batch, rows: c.rows, cols: c.cols, re: c.data.clone(), im: None };
     }
-    let embedded = spec.op == Operation::Inverse;
-    let (rows, cols) = (c.rows / 2, if embedded { c.cols / 2 } else { c.cols });
+    let (rows, cols) = (c.rows / 2, c.cols);
     let (re, im) = match &c.data {
         ComponentData::F32(v) => {
-            let (re, im) = halves(v, c.batch, rows, cols, embedded);
+            let (re, im) = halves(v, c.batch, rows, cols);
             (ComponentData::F32(re), ComponentData::F32(im))
         }
         ComponentData::F64(v) => {
-            let (re, im) = halves(v, c.batch, rows, cols, embedded);
+            let (re, im) = halves(v, c.batch, rows, cols);
             (ComponentData::F64(re), ComponentData::F64(im))
         }
     };

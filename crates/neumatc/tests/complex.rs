@@ -81,9 +81,11 @@ fn complex_inverse_trains_on_the_embedding_and_predicts_complex_inverses() {
     let err = complex::rel_err_inverse(&a_p, &g).unwrap();
     println!("complex inverse n = {n}: held-out RelErr_inv {err:.3e}, report {:?}", model.report().held_out_rel_err);
     assert!(err < 1e-4, "held-out complex RelErr_inv {err}");
-    // The embedded prediction is an exact embedding (POD of embeddings), so nothing is lost.
-    let e = pred.components[0].data.to_f64();
-    assert!(complex::embedding_defect(&e[..4 * n * n], n, n) < 1e-10);
+    // Stored compactly: the first block column [Re G; Im G] of E(G), half the embedding's values.
+    assert_eq!((pred.components[0].rows, pred.components[0].cols), (2 * n, n));
+    assert_eq!(model.shapes(), &[(2 * n, n)]);
+    // Other entry points refuse complex models clearly instead of answering for the embedding.
+    assert_eq!(model.apply(&p[..1], &vec![1.0; 2 * n]).unwrap_err().code(), "INVALID_OPTION");
     // The exact complex baseline is exact.
     let exact = complex::inverse(&a_p).unwrap();
     assert!(complex::rel_err_inverse(&a_p, &exact).unwrap() < 1e-26);

@@ -164,7 +164,7 @@ impl<'a> Suite<'a> {
     /// result, so a run that is killed keeps what it measured).
     pub fn run_all(&mut self, after: &mut dyn FnMut(&Self) -> Result<()>) -> Result<()> {
         type Table<'b> = (&'static str, fn(&mut Suite<'b>) -> Result<()>);
-        let all: [Table<'a>; 12] = [
+        let all: [Table<'a>; 13] = [
             ("exact", Self::exact_vs_numpy),
             ("table1", Self::table1),
             ("table2", Self::table2),
@@ -177,6 +177,7 @@ impl<'a> Suite<'a> {
             ("table9", Self::table9),
             ("table12", Self::table12),
             ("table11", Self::table11),
+            ("wireless", Self::wireless),
         ];
         for (id, f) in all {
             if self.args.runs(id) {

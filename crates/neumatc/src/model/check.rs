@@ -244,6 +244,9 @@ impl NeuMatC {
                 format!("refine needs an inverse or solve model, this one learned `{}`", self.op.name()),
             ));
         }
+        if self.spec.complex {
+            return Err(Error::option("refine", "is not available for complex models yet"));
+        }
         cfg.validate()?;
         let fam = self.family_for(family, "refine")?;
         let (batch, warning) = self.check_params(params, cfg.extrapolate)?;
@@ -581,6 +584,11 @@ fn orthogonality(x: &[f64], rows: usize, c: usize, sketch: Option<&Sketch>) -> f
 /// The measures of one parameter, in [`measure_names`] order: `a` is the row-major `A(p)`, `g` the joint
 /// prediction (f64), `start` the power iteration's start vector (`n` values).
 fn measures(spec: &OpSpec, a: &[f64], g: &[f64], sketch: Option<&Sketch>, start: &[f64]) -> Vec<f64> {
+    if spec.complex && spec.op == Operation::Inverse {
+        // The embedded form: ‖E(A)E(Ĝ) − I‖_F/√(2n) = ‖AĜ − I‖_F/√n, and the same spectral norm.
+        let real = OpSpec { complex: false, ..spec.clone() };
+        return measures(&real, a, &crate::complex::expand_stacked(g, spec.cols / 2), sketch, start);
+    }
     let (m, n) = (spec.rows, spec.cols);
     let parts = spec.split(g);
     let anorm = norm(a).max(f64::MIN_POSITIVE);

@@ -349,6 +349,9 @@ impl NeuMatC {
         if self.op != Operation::Inverse {
             return Err(crate::Error::option("apply", format!("needs an `inverse` model, this one learned `{}`", self.op.name())));
         }
+        if self.spec.complex {
+            return Err(crate::Error::option("apply", "is not available for complex models yet (predict the inverse and multiply)"));
+        }
         let n = self.shapes[0].0;
         if b.len() != n {
             return Err(crate::Error::ShapeMismatch { op: "apply", expected: vec![n], got: vec![b.len()] });
@@ -406,9 +409,14 @@ pub fn gemm<T: faer::traits::ComplexField + Copy>(phi: &[T], c: &[T], batch: usi
     // Splitting the columns into blocks, each one sequential GEMM on one thread, keeps a block of `C`
     // (d × 4096) and of `out` in that core's cache while all the batch's rows are written; faer's own
     // parallel split of this shape was measured 1.9× slower (100 × 24 × 1024², 2 cores).
-    dst.par_col_chunks_mut(GEMM_COLUMN_BLOCK).enumerate().for_each(|(j, block)| {
+    // The block count is a multiple of the thread count, so small outputs (a 20k-value SVD, a 10⁴-entry
+    // solve) split evenly instead of leaving one thread a block behind.
+    let threads = rayon::current_num_threads();
+    let blocks = threads * m.div_ceil(threads * GEMM_COLUMN_BLOCK);
+    let width = m.div_ceil(blocks).next_multiple_of(16).min(GEMM_COLUMN_BLOCK);
+    dst.par_col_chunks_mut(width).enumerate().for_each(|(j, block)| {
         let cols = block.ncols();
-        let rhs = rhs.subcols(j * GEMM_COLUMN_BLOCK, cols);
+        let rhs = rhs.subcols(j * width, cols);
         faer::linalg::matmul::matmul(block, Accum::Replace, lhs, rhs, T::one_impl(), Par::Seq);
     });
 }

@@ -229,6 +229,8 @@ impl OpSpec {
         let (m, n, r) = (self.rows, self.cols, self.rank);
         let c = |name, rows, cols, mask| ComponentSpec { name, rows, cols, mask };
         match self.op {
+            // A complex inverse is stored as the first block column `[Re G; Im G]` of `E(G)`: half the values.
+            Operation::Inverse if self.complex => vec![c("inverse", n, n / 2, Mask::Full)],
             Operation::Inverse => vec![c("inverse", n, n, Mask::Full)],
             Operation::Solve => vec![c("x", n, 1, Mask::Full)],
             Operation::Svd => vec![c("U", m, r, Mask::Full), c("S", r, 1, Mask::Full), c("V", n, r, Mask::Full)],
@@ -249,6 +251,9 @@ impl OpSpec {
     pub fn exact(&self, a: &[f64], p: &[f64]) -> Result<Vec<f64>> {
         let (m, n) = (self.rows, self.cols);
         let parts: Vec<Vec<f64>> = match self.op {
+            Operation::Inverse if self.complex => {
+                vec![crate::complex::inverse_stacked(a, n / 2).ok_or_else(|| Error::Singular { op: "inverse", p: p.to_vec() })?]
+            }
             Operation::Inverse => {
                 let mut g = vec![0.0; n * n];
                 baseline::inverse_matrix(a, n, &mut g, faer::Par::Seq).map_err(|_| Error::Singular { op: "inverse", p: p.to_vec() })?;
@@ -373,6 +378,13 @@ impl OpSpec {
         let anorm2: f64 = a.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
         let diff2 = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(u, v)| (u - v).powi(2)).sum::<f64>();
         let value = match self.op {
+            Operation::Inverse if self.complex => {
+                // E(A)·[Re G; Im G] − [I; 0] = [Re(AG − I); Im(AG)].
+                let h = n / 2;
+                let mut r = matmul(a, n, n, false, parts[0], n, h, false);
+                (0..h).for_each(|i| r[i * h + i] -= 1.0);
+                r.iter().map(|v| v * v).sum::<f64>() / h as f64
+            }
             Operation::Inverse => {
                 let mut r = matmul(a, n, n, false, parts[0], n, n, false);
                 (0..n).for_each(|i| r[i * n + i] -= 1.0);

@@ -93,6 +93,12 @@ pub fn train(
         check_separation(&spec, &g_s, &plan.supervised, k, &mut ctx);
         g_s = align_samples(&spec, &plan.supervised, g_s, family.domain());
     }
+    // A complex inverse trains on the embedding E(G) (the POD inverse stage's real form) and is stored
+    // compactly as its first block column afterwards (see `build_model`).
+    if spec.complex && op == Operation::Inverse {
+        let h = spec.cols / 2;
+        g_s = g_s.chunks(2 * h * h).flat_map(|g| crate::complex::expand_stacked(g, h)).collect();
+    }
     match op {
         Operation::Inverse => check_conditioning(&a_s, &g_s, &plan.supervised, k, cfg, &mut ctx)?,
         Operation::Solve => check_condition_estimates(family, &plan.supervised, cfg, &mut ctx, false)?,
@@ -168,6 +174,13 @@ fn build_model(family: &Family, spec: OpSpec, fit: Fit, cfg: &TrainConfig, devic
 
     // One latent tensor per component: the columns of the joint C that belong to it.
     let comps = spec.components();
+    let mut fit = fit;
+    if spec.complex && op == Operation::Inverse {
+        // From E(C_l) (2n × 2n) keep the first block column [Re C_l; Im C_l] (2n × n).
+        let (rows, h) = (spec.rows, spec.cols / 2);
+        fit.latent =
+            fit.latent.chunks(rows * rows).flat_map(|row| row.chunks(rows).flat_map(|r| r[..h].to_vec()).collect::<Vec<_>>()).collect();
+    }
     let m = spec.output_len();
     let mut latent = Vec::with_capacity(comps.len());
     let mut off = 0;

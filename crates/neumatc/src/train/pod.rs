@@ -508,6 +508,43 @@ struct Stage {
     cand_params: Vec<f64>,
 }
 
+/// Records the snapshot singular values and warns, before the optimiser runs, when their decay says the
+/// accuracy asked for needs a latent dimension near the number of samples: the family then has little
+/// low-rank structure along `p` over this domain, and no basis built from these samples can be accurate
+/// away from them. The tail energy `Σ_{i≥d} σᵢ² / Σ σᵢ²` of the first `d` modes stands for the relative
+/// error of the best `d`-mode fit.
+fn check_decay(sig: &[f64], ns: usize, cfg: &TrainConfig, ctx: &mut Ctx) {
+    let top = sig.first().copied().unwrap_or(0.0);
+    if top <= 0.0 {
+        return;
+    }
+    ctx.report.snapshot_decay = sig.iter().map(|s| s / top).collect();
+    let total: f64 = sig.iter().map(|s| s * s).sum();
+    let tail = |d: usize| sig[d.min(sig.len())..].iter().map(|s| s * s).sum::<f64>() / total;
+    let rank = sig.len();
+    // The last mode always closes the span of the samples: look for d below it.
+    let need = (1..rank).find(|&d| tail(d) <= cfg.accuracy);
+    if ns < 8 || need.is_some_and(|d| d * 5 < rank * 4) {
+        return;
+    }
+    let at = |f: f64| {
+        let i = ((rank as f64 * f) as usize).clamp(1, rank) - 1;
+        format!("σ{}/σ1 = {:.1e}", i + 1, sig[i] / top)
+    };
+    let need = need.map_or(format!("more than {} (all but the last)", rank - 1), |d| d.to_string());
+    ctx.warn(format!(
+        "the {ns} supervised solutions have little low-rank structure along p: reaching the accuracy asked ({:.0e}) needs a latent \
+         dimension of {need} of {ns} samples (decay {}, {}, {}; tail energy after {} modes {:.1e}). Expect a poor model away from the \
+         samples: use more supervised samples, a smaller domain (e.g. a narrower band), or a looser accuracy",
+        cfg.accuracy,
+        at(0.25),
+        at(0.5),
+        at(1.0),
+        rank / 2,
+        tail(rank / 2)
+    ));
+}
+
 /// Picks the smallest `d ≤ d_max` whose mean floor is at most `target` (floors fall as `d` grows, the
 /// bases being nested), by bisection; `d_max` when none is.
 fn smallest_d(d_max: usize, target: f64, mut floor_of: impl FnMut(usize) -> Result<f64>) -> Result<usize> {
@@ -557,6 +594,7 @@ fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCon
             None => break (basis, grams, coef, d_max, sig, ns),
         }
     };
+    check_decay(&sig, ns, cfg, ctx);
     let t = Instant::now();
     // The floors of the collocation forms say how well each leading sub-basis can satisfy A·G = I away
     // from the samples: the automatic d is the smallest one whose floor is a tenth of the accuracy asked.
@@ -611,6 +649,7 @@ fn sparse_stage(
             None => break (basis, coef, d_max, sig, ns),
         }
     };
+    check_decay(&sig, ns, cfg, ctx);
     let t = Instant::now();
     let collocation = &plan.collocation;
     let floor_of = |d: usize| Ok(basis.quads(collocation, d).iter().map(|q| q.floor).sum::<f64>() / collocation.len().max(1) as f64);
@@ -729,6 +768,7 @@ fn general_stage(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64],
             None => break (terms_g, coef, d_max, sig, ns, starts),
         }
     };
+    check_decay(&sig, ns, cfg, ctx);
     let t = Instant::now();
     let cut = |d: usize| -> Vec<Vec<f64>> { starts.iter().map(|s| s[..d].to_vec()).collect() };
     let tail = |d: usize| sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);

@@ -93,4 +93,8 @@ pub struct TrainReport {
     pub dtype: String,
     /// Warnings raised during training (conditioning, extrapolation, ...).
     pub warnings: Vec<String>,
+    /// Singular values of the supervised snapshot matrix (the exact results at the supervised samples,
+    /// the POD basis' source), relative to the largest: how much low-rank structure the family has along
+    /// `p`. Empty for the plain method.
+    pub snapshot_decay: Vec<f64>,
 }
