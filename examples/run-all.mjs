@@ -17,6 +17,7 @@ const ARGS = {
   'from-samples.cjs': ['--n', '16'],
   'svd.mjs': ['--n', '16', '--rank', '4'],
   'serve.mjs': ['--n', '32'], // the synthetic family's default rank is 20, so n >= 20
+  'mmse-ofdm.mjs': ['--subcarriers', '256', '--supervised', '32'],
   'progress-cancel.mjs': ['--n', '32', '--abort-after', '300'],
 }
 

@@ -355,17 +355,7 @@ pub(crate) fn align_svd(reference: &[f64], g: &mut [f64], m: usize, n: usize, r:
     let cur_u: Vec<Vec<c64>> = (0..r).map(|j| col(g, u_off, m, j)).collect();
     let cur_v: Vec<Vec<c64>> = (0..r).map(|j| col(g, v_off, n, j)).collect();
     let overlap: Vec<c64> = (0..r * r).map(|idx| dot(&ref_u[idx / r], &cur_u[idx % r]) + dot(&ref_v[idx / r], &cur_v[idx % r])).collect();
-    let mut order: Vec<usize> = (0..r * r).collect();
-    order.sort_by(|&a, &b| overlap[b].norm().total_cmp(&overlap[a].norm()));
-    let mut slot_of = vec![usize::MAX; r];
-    let mut used = vec![false; r];
-    for idx in order {
-        let (i, j) = (idx / r, idx % r);
-        if slot_of[i] == usize::MAX && !used[j] {
-            slot_of[i] = j;
-            used[j] = true;
-        }
-    }
+    let slot_of = crate::op::greedy_match(&overlap.iter().map(|z| z.norm()).collect::<Vec<_>>(), r);
     let values: Vec<f64> = (0..r).map(|j| g[s_off + j]).collect();
     for i in 0..r {
         let j = slot_of[i];

@@ -132,3 +132,39 @@ fn complex_specs_refuse_other_operations_and_odd_shapes() {
     assert_eq!(bad.unwrap_err().code(), "INVALID_INPUT");
     assert_eq!(ComplexBatch::from_interleaved(1, 2, 2, &[0.0; 7]).unwrap_err().code(), "SHAPE_MISMATCH");
 }
+
+/// A wideband CDL family with no low-rank structure along frequency: training warns before it
+/// optimises, with the measured decay, and records the decay in the report; a narrow band does not.
+#[test]
+fn training_warns_up_front_when_the_snapshots_have_no_low_rank_structure() {
+    use neumatc::{CdlArray, CdlConfig};
+    let array = CdlArray { rows: 1, cols: 8, spacing: 0.5 };
+    let run = |delay_spread: f64, bandwidth: f64| {
+        let fam = Family::cdl(CdlConfig { delay_spread, bandwidth, rx: array, tx: array, ..Default::default() }).unwrap();
+        let cfg = TrainConfig::from_json(r#"{"steps": 200, "sampling": {"supervised": 30, "enrich": 0}}"#).unwrap();
+        let mut events = vec![];
+        let model = train(
+            &fam,
+            Operation::Inverse,
+            &cfg,
+            &mut |p| {
+                if let Some(m) = &p.message {
+                    events.push((p.phase, m.clone()));
+                }
+            },
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        (model.report().clone(), events)
+    };
+    let (report, events) = run(300e-9, 400e6);
+    let warned = events.iter().find(|(_, m)| m.contains("low-rank structure")).expect("a low-rank warning");
+    assert!(matches!(warned.0, "basis" | "collocation"), "warned during {}", warned.0);
+    assert!(warned.1.contains("σ"), "the warning gives the decay: {}", warned.1);
+    assert!(report.warnings.iter().any(|w| w.contains("low-rank structure")));
+    assert_eq!(report.snapshot_decay.len(), 30);
+    assert!((report.snapshot_decay[0] - 1.0).abs() < 1e-12);
+    let (quiet, _) = run(10e-9, 20e6);
+    assert!(!quiet.warnings.iter().any(|w| w.contains("low-rank structure")), "{:?}", quiet.warnings);
+    assert!(quiet.snapshot_decay[20] < report.snapshot_decay[20]);
+}

@@ -137,11 +137,21 @@ impl Suite<'_> {
             let fam = Family::from_samples_complex(1, grid, &a_grid)?;
             drop(a_grid);
             let sampling = SamplingConfig { supervised: 40, enrich: 0, ..Default::default() };
-            let cfg = TrainConfig { rank: c.rank, sampling, ..Default::default() };
             let label = format!("{} {}×{} DS {:.0} ns, {:.0} MHz", c.op.name(), c.antennas, c.antennas, c.delay_spread * 1e9, c.band / 1e6);
             eprintln!("wireless: {label} …");
+            // ω (the sine MLP's frequency) chosen from {2, 3} by the training's own validation error (grid
+            // points without exact solves), never by the held-out set below; both trainings are counted.
             let t = Instant::now();
-            let model = train(&fam, c.op, &cfg, &mut |_| {}, &AtomicBool::new(false))?;
+            let mut best: Option<(f64, f64, neumatc::NeuMatC)> = None;
+            for omega in [2.0, 3.0] {
+                let cfg = TrainConfig { rank: c.rank, omega, sampling: sampling.clone(), ..Default::default() };
+                let m = train(&fam, c.op, &cfg, &mut |_| {}, &AtomicBool::new(false))?;
+                let v = m.report().held_out_rel_err.unwrap_or(f64::INFINITY);
+                if best.as_ref().is_none_or(|b| v < b.0) {
+                    best = Some((v, omega, m));
+                }
+            }
+            let (_, omega, model) = best.expect("two trainings");
             let train_s = t.elapsed().as_secs_f64();
             let held: Vec<f64> = (0..100).map(|i| lo + (hi - lo) * (i as f64 + 0.5) / 100.0).collect();
             let a = generator.at_complex(&held)?;
@@ -168,7 +178,7 @@ impl Suite<'_> {
             eprintln!("wireless: {label}: RelErr {err:.2e}, {ms:.4} ms vs {exact_ms:.4} ms, d = {}, {train_s:.1} s", r.latent_dim);
             let warned = r.warnings.iter().any(|w| w.contains("low-rank structure"));
             rows.push(json!({ "case": label, "relErr": err, "floor": floor, "excess": floor.map(|f| err - f), "ms": ms, "exactMs": exact_ms, "speedup": exact_ms / ms,
-                              "trainS": train_s, "d": r.latent_dim, "decayHalf": at(0.5), "decayLast": at(1.0),
+                              "trainS": train_s, "omega": omega, "d": r.latent_dim, "decayHalf": at(0.5), "decayLast": at(1.0),
                               "warned": if warned { "yes" } else { "no" } }));
             let (target, tol) = if c.op == Operation::Inverse {
                 ("RelErr_inv ≤ 8.3e-4 and ≥ 10× exact inversion", 8.3e-4)
@@ -193,10 +203,11 @@ impl Suite<'_> {
             "id": "wireless", "title": "Wideband MIMO channels — 3GPP CDL-A at 28 GHz, complex MMSE inverses and channel SVDs",
             "setup": "CDL-A (TR 38.901 Table 7.7.1-1), UPA ↔ UPA (8×8 or 16×16 elements, λ/2), no beam squint, 20 dB SNR, seed 0. Inverse: \
                       A(f) = H(f)ᴴH(f) + σ²I; SVD: H(f), rank 16. 200 frequencies across the band; exact solves at 40 (20 %), the rest collocation \
-                      candidates (fromSamples, complex); default training options otherwise. Held out: 100 frequencies between the grid points. \
+                      candidates (fromSamples, complex); ω ∈ {2, 3} picked by the training's own validation error (grid points without exact \
+                      solves; training time counts both runs), default training options otherwise. Held out: 100 frequencies between the grid points. \
                       Times per matrix at batch 100; exact = faer in complex arithmetic, all threads. RelErr in complex arithmetic.",
             "columns": [col("case", "case", "text"), col("relErr", "held-out RelErr", "sci"), col("floor", "exact rank-r floor", "sci"), col("excess", "above floor", "sci"), col("ms", "NeuMatC ms", "ms"),
-                        col("exactMs", "exact ms", "ms"), col("speedup", "× vs exact", "x"), col("trainS", "training s", "s"), col("d", "d", "int"),
+                        col("exactMs", "exact ms", "ms"), col("speedup", "× vs exact", "x"), col("trainS", "training s (both ω)", "s"), col("omega", "ω", "text"), col("d", "d", "int"),
                         col("decayHalf", "σ(ns/2)/σ1", "sci"), col("decayLast", "σ(ns)/σ1", "sci"), col("warned", "low-rank warning", "text")],
             "rows": rows, "readme": true,
             "notes": ["Paper (DeepMIMO, real part only): RelErr_inv 8.3e-3, RelErr_svd 2.6e-3 at 256×256.",

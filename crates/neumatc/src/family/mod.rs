@@ -307,7 +307,7 @@ impl Family {
             Family::Synthetic(f) => serde_json::json!({ "kind": "synthetic", "options": f.config() }),
             Family::SpdFourier(f) => serde_json::json!({ "kind": "spdFourier", "options": f.config() }),
             Family::ControlledRank(f) => serde_json::json!({ "kind": "controlledRank", "options": f.config() }),
-            Family::Cdl(f) => serde_json::json!({ "kind": "cdl", "options": f.config() }),
+            Family::Cdl(f) => serde_json::json!({ "kind": "cdl", "options": f.config(), "noiseVariance": f.noise_variance() }),
             Family::Adr(f) => serde_json::json!({ "kind": "adr", "options": f.config() }),
             Family::Sampled(f) => serde_json::json!({
                 "kind": "samples", "paramDim": f.domain().dim(), "samples": f.len(),

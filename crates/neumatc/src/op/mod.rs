@@ -336,17 +336,7 @@ impl OpSpec {
                 sign[i * r + j] = if s < 0.0 { -1.0 } else { 1.0 };
             }
         }
-        let mut order: Vec<usize> = (0..r * r).collect();
-        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
-        let mut slot_of = vec![usize::MAX; r]; // reference slot i gets current vector slot_of[i]
-        let mut used = vec![false; r];
-        for idx in order {
-            let (i, j) = (idx / r, idx % r);
-            if slot_of[i] == usize::MAX && !used[j] {
-                slot_of[i] = j;
-                used[j] = true;
-            }
-        }
+        let slot_of = greedy_match(&score, r);
         let values: Vec<f64> = (0..r).map(|j| g[s_off + j]).collect();
         for i in 0..r {
             let j = slot_of[i];
@@ -444,6 +434,23 @@ impl OpSpec {
     pub fn linear(&self) -> bool {
         matches!(self.op, Operation::Inverse | Operation::Solve | Operation::Expm)
     }
+}
+
+/// Greedy matching of `r` reference slots to `r` current vectors by `score[i * r + j]` (reference `i`
+/// vs current `j`), largest first: returns, per reference slot, the current vector it gets.
+pub(crate) fn greedy_match(score: &[f64], r: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..r * r).collect();
+    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+    let mut slot_of = vec![usize::MAX; r];
+    let mut used = vec![false; r];
+    for idx in order {
+        let (i, j) = (idx / r, idx % r);
+        if slot_of[i] == usize::MAX && !used[j] {
+            slot_of[i] = j;
+            used[j] = true;
+        }
+    }
+    slot_of
 }
 
 /// Puts the parameter `p` into an error from a per-matrix solver.

@@ -641,7 +641,8 @@ fn sparse_stage(
             break (basis, coef, d_max, sig, ns);
         }
         let floors: Vec<f64> = basis.quads(&cand_params, d_max).iter().map(|q| q.floor).collect();
-        match super::sparse::enrich(op, rhs, &floors, &mut cand_params, &mut exact_budget, cfg, ctx)? {
+        match enrich_with(1, &floors, &mut cand_params, &mut exact_budget, cfg, ctx, &mut |added, _| super::sparse::exact(op, added, rhs))?
+        {
             Some((added, x)) => {
                 supervised.extend_from_slice(&added);
                 g_s.extend_from_slice(&x);
@@ -669,7 +670,7 @@ fn sparse_stage(
     Ok(Stage { terms: Terms::Sparse { basis, d, cand_quads }, d, supervised, coef, quads, cand_params })
 }
 
-/// Basis refinement step shared by both stages: when at least `failureTol` of the candidates have a
+/// Basis refinement step shared by the stages: when at least `failureTol` of the candidates have a
 /// basis floor above a tenth of the accuracy, solve exactly at the worst `add` of them (within the
 /// budget), drop them from the candidates and return them with their exact results.
 fn enrich(
@@ -682,8 +683,31 @@ fn enrich(
     ctx: &mut Ctx,
 ) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
     let k = family.param_dim();
+    enrich_with(k, floors, cand_params, budget, cfg, ctx, &mut |added, ctx| {
+        let a = family.at(added)?;
+        let g_new = super::exact_solutions(spec, &a, added, k)?;
+        if spec.op == Operation::Inverse {
+            super::check_conditioning(&a, &g_new, added, k, cfg, ctx)?;
+        }
+        Ok(g_new)
+    })
+}
+
+/// An exact solver for [`enrich_with`]: parameters → joint exact results.
+pub(super) type ExactSolver<'a> = dyn FnMut(&[f64], &mut Ctx) -> Result<Vec<f64>> + 'a;
+
+/// [`enrich`] with the exact solver `solve`.
+pub(super) fn enrich_with(
+    k: usize,
+    floors: &[f64],
+    cand_params: &mut Vec<f64>,
+    budget: &mut usize,
+    cfg: &TrainConfig,
+    ctx: &mut Ctx,
+    solve: &mut ExactSolver<'_>,
+) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
     let failing = floors.iter().filter(|&&f| f > 0.1 * cfg.accuracy).count();
-    if (failing as f64) < cfg.sampling.failure_tol * floors.len() as f64 || failing == 0 {
+    if (failing as f64) < cfg.sampling.failure_tol * floors.len() as f64 || failing == 0 || *budget == 0 {
         return Ok(None);
     }
     let mean_floor = floors.iter().sum::<f64>() / floors.len() as f64;
@@ -692,11 +716,7 @@ fn enrich(
     order.truncate(cfg.sampling.add.max(1).min(*budget).min(failing));
     let added: Vec<f64> = order.iter().flat_map(|&i| cand_params[i * k..(i + 1) * k].to_vec()).collect();
     let t = Instant::now();
-    let a = family.at(&added)?;
-    let g_new = super::exact_solutions(spec, &a, &added, k)?;
-    if spec.op == Operation::Inverse {
-        super::check_conditioning(&a, &g_new, &added, k, cfg, ctx)?;
-    }
+    let g_new = solve(&added, ctx)?;
     ctx.report.exact_seconds += t.elapsed().as_secs_f64();
     let mut keep = vec![true; floors.len()];
     order.iter().for_each(|&i| keep[i] = false);

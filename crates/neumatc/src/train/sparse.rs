@@ -9,10 +9,8 @@
 
 use faer::{Accum, MatRef, Par};
 use rayon::prelude::*;
-use std::time::Instant;
 
 use super::pod::{Gram, Quad};
-use super::{Ctx, TrainConfig};
 use crate::Result;
 use crate::sparse::AdrFamily;
 
@@ -93,44 +91,4 @@ pub(super) fn exact(op: &AdrFamily, params: &[f64], rhs: &[f64]) -> Result<Vec<f
     crate::matrix::check_alloc("solve_exact", params.len(), op.n(), 8)?;
     let parts: Vec<Vec<f64>> = params.par_iter().map(|&p| op.solve_exact_with(p, rhs)).collect::<Result<_>>()?;
     Ok(parts.concat())
-}
-
-/// Basis refinement: while at least `failureTol` of the candidates have a basis floor above a tenth of
-/// the accuracy, solve exactly at the worst `add` of them (within the `enrich` budget). Returns the
-/// parameters added and their solutions, or `None` when the basis is good enough.
-pub(super) fn enrich(
-    op: &AdrFamily,
-    rhs: &[f64],
-    floors: &[f64],
-    cand_params: &mut Vec<f64>,
-    budget: &mut usize,
-    cfg: &TrainConfig,
-    ctx: &mut Ctx,
-) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
-    let failing = floors.iter().filter(|&&f| f > 0.1 * cfg.accuracy).count();
-    if failing == 0 || (failing as f64) < cfg.sampling.failure_tol * floors.len() as f64 || *budget == 0 {
-        return Ok(None);
-    }
-    let mut order: Vec<usize> = (0..floors.len()).collect();
-    order.sort_by(|&a, &b| floors[b].total_cmp(&floors[a]));
-    order.truncate(cfg.sampling.add.max(1).min(*budget).min(failing));
-    let added: Vec<f64> = order.iter().map(|&i| cand_params[i]).collect();
-    let t = Instant::now();
-    let x = exact(op, &added, rhs)?;
-    ctx.report.exact_seconds += t.elapsed().as_secs_f64();
-    let mut keep = vec![true; floors.len()];
-    order.iter().for_each(|&i| keep[i] = false);
-    let mut it = keep.iter();
-    cand_params.retain(|_| *it.next().expect("same length"));
-    *budget -= order.len();
-    ctx.report.supervised_added += order.len();
-    let mean = floors.iter().sum::<f64>() / floors.len() as f64;
-    ctx.progress.message = Some(format!(
-        "basis floor above accuracy at {failing} of {} candidates (mean squared residual {mean:.2e}): {} more exact sparse solves",
-        floors.len(),
-        order.len()
-    ));
-    ctx.emit();
-    ctx.progress.message = None;
-    Ok(Some((added, x)))
 }
