@@ -99,7 +99,7 @@ impl ComplexBatch {
             });
         }
         let (m, n) = (e.rows / 2, e.cols / 2);
-        let (re, im) = split_embedding(&e.data, e.batch, m, n);
+        let (re, im) = planes(&e.data, e.batch, m, n, 2 * n);
         Ok(Self { batch: e.batch, rows: m, cols: n, re, im })
     }
 }
@@ -118,19 +118,17 @@ pub(crate) fn embed_into(re: &[f64], im: &[f64], m: usize, n: usize, out: &mut [
     }
 }
 
-/// The real and imaginary planes of a batch of embeddings (`batch × 2m × 2n` row-major values, any
-/// float type), read from their first block column.
-pub fn split_embedding<T: Copy + Into<f64>>(data: &[T], batch: usize, m: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
-    let (w, sz) = (2 * n, 4 * m * n);
-    let mut re = Vec::with_capacity(batch * m * n);
-    let mut im = Vec::with_capacity(batch * m * n);
-    for b in 0..batch {
-        let e = &data[b * sz..(b + 1) * sz];
-        for r in 0..m {
-            re.extend(e[r * w..r * w + n].iter().map(|&v| v.into()));
-        }
-        for r in 0..m {
-            im.extend(e[(m + r) * w..(m + r) * w + n].iter().map(|&v| v.into()));
+/// The real and imaginary planes of a batch of stacked matrices: per matrix, `rows` rows of real parts
+/// then `rows` rows of imaginary parts, `cols` values each, read from rows `stride` wide (`2·cols` for
+/// an embedding, whose first block column holds `[Re; Im]`; `cols` for `[Re X; Im X]`).
+fn planes<T: Copy>(data: &[T], batch: usize, rows: usize, cols: usize, stride: usize) -> (Vec<T>, Vec<T>) {
+    let sz = 2 * rows * stride;
+    let mut re = Vec::with_capacity(batch * rows * cols);
+    let mut im = Vec::with_capacity(batch * rows * cols);
+    for e in data.chunks_exact(sz.max(1)).take(batch) {
+        for r in 0..rows {
+            re.extend_from_slice(&e[r * stride..r * stride + cols]);
+            im.extend_from_slice(&e[(rows + r) * stride..(rows + r) * stride + cols]);
         }
     }
     (re, im)
@@ -427,32 +425,17 @@ pub struct ComplexComponent {
 /// the singular vectors `[Re U; Im U]` (`2m × r`) are split in their two halves; `S` stays real. A
 /// component of a real model is returned as is (`im: None`).
 pub fn complex_component(spec: &OpSpec, c: &Component) -> ComplexComponent {
-    fn halves<T: Copy>(data: &[T], batch: usize, rows: usize, cols: usize) -> (Vec<T>, Vec<T>) {
-        // Per matrix: `rows` (complex) rows of real parts, then `rows` rows of imaginary parts.
-        let w = cols;
-        let sz = 2 * rows * w;
-        let mut re = Vec::with_capacity(batch * rows * cols);
-        let mut im = Vec::with_capacity(batch * rows * cols);
-        for b in 0..batch {
-            let e = &data[b * sz..(b + 1) * sz];
-            for r in 0..rows {
-                re.extend_from_slice(&e[r * w..r * w + cols]);
-                im.extend_from_slice(&e[(rows + r) * w..(rows + r) * w + cols]);
-            }
-        }
-        (re, im)
-    }
     if !spec.complex || c.name == "S" {
         return ComplexComponent { name: c.name, batch: c.batch, rows: c.rows, cols: c.cols, re: c.data.clone(), im: None };
     }
     let (rows, cols) = (c.rows / 2, c.cols);
     let (re, im) = match &c.data {
         ComponentData::F32(v) => {
-            let (re, im) = halves(v, c.batch, rows, cols);
+            let (re, im) = planes(v, c.batch, rows, cols, cols);
             (ComponentData::F32(re), ComponentData::F32(im))
         }
         ComponentData::F64(v) => {
-            let (re, im) = halves(v, c.batch, rows, cols);
+            let (re, im) = planes(v, c.batch, rows, cols, cols);
             (ComponentData::F64(re), ComponentData::F64(im))
         }
     };

@@ -660,7 +660,7 @@ fn sparse_stage(
         None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
     };
     let basis_floor = if collocation.is_empty() { None } else { Some(floor_of(d)?) };
-    basis.truncate(d, n);
+    basis.truncate(d);
     let quads = basis.quads(collocation, d);
     ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
     ctx.report.basis_floor = basis_floor;

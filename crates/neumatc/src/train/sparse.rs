@@ -18,6 +18,8 @@ use crate::sparse::AdrFamily;
 pub(super) struct SparseBasis {
     /// `C`, `d × n` row-major.
     pub latent: Vec<f64>,
+    n: usize,
+    /// Size of the cross products (the basis before truncation).
     d: usize,
     /// `cross[k * 3 + l]` = `Y_kᵀ Y_l`, `d × d` row-major.
     cross: Vec<Vec<f64>>,
@@ -55,7 +57,7 @@ impl SparseBasis {
             (0..d).map(|i| out[(i, 0)]).collect()
         });
         let bb = rhs.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
-        Self { latent, d, cross, yb, bb }
+        Self { latent, n, d, cross, yb, bb }
     }
 
     /// `‖A(q)(cC) − b‖² / ‖b‖²` as a form in `c` (leading blocks serve smaller bases).
@@ -77,8 +79,8 @@ impl SparseBasis {
     }
 
     /// Keeps the first `d` basis functions (the cross products keep their leading blocks).
-    pub fn truncate(&mut self, d: usize, n: usize) {
-        self.latent.truncate(d * n);
+    pub fn truncate(&mut self, d: usize) {
+        self.latent.truncate(d * self.n);
     }
 }
 
