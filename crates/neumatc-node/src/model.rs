@@ -259,7 +259,7 @@ impl From<neumatc::Refined> for NativeRefined {
 }
 
 fn predict_inner(model: &neumatc::NeuMatC, params: &[f64], extrapolate: Option<bool>) -> neumatc::Result<Predicted> {
-    let opts = neumatc::PredictOptions { extrapolate: extrapolate.unwrap_or(false) };
+    let opts = neumatc::PredictOptions { extrapolate: extrapolate.unwrap_or(false), ..Default::default() };
     let p = model.predict_opts(params, opts, &crate::pool::Pool)?;
     if !model.is_complex() {
         return Ok(Predicted::Real(p));

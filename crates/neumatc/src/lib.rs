@@ -43,7 +43,7 @@ pub use family::{
 };
 pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
 pub use model::{
-    Activation, CheckOptions, CheckReport, Component, ComponentData, Dtype, NeuMatC, PredictOptions, Prediction, RefineConfig, Refined,
+    Activation, CheckOptions, CheckReport, Component, ComponentData, DeviceModel, DevicePrediction, Dtype, NeuMatC, PredictOptions, Prediction, RefineConfig, Refined,
     SineMlp,
 };
 pub use op::Operation;

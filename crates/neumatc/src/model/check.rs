@@ -336,7 +336,7 @@ impl NeuMatC {
         let buffers = Recycled::default();
         let mut out = Vec::with_capacity(batch);
         for (c, ps) in params.chunks(chunk * k).enumerate() {
-            let pred = self.predict_opts(ps, PredictOptions { extrapolate }, &buffers)?;
+            let pred = self.predict_opts(ps, PredictOptions { extrapolate, ..Default::default() }, &buffers)?;
             let part = (0..ps.len() / k)
                 .into_par_iter()
                 .map_init(Vec::new, |scratch, j| {

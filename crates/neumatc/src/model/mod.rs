@@ -3,6 +3,7 @@
 mod check;
 mod io;
 mod mlp;
+mod resident;
 
 use candle_core::{DType, Device, Tensor};
 use faer::{Accum, MatMut, MatRef, Par};
@@ -11,6 +12,7 @@ use rayon::prelude::*;
 pub use check::{CheckOptions, CheckReport, RefineConfig, Refined};
 pub use io::{FORMAT_VERSION, read_metadata};
 pub use mlp::{Activation, SineMlp};
+pub use resident::{DeviceModel, DevicePrediction};
 pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
 
 use crate::Result;
@@ -119,6 +121,9 @@ pub struct PredictOptions {
     /// Allow parameters outside the trained domain (default false: they are an `OUT_OF_DOMAIN` error).
     /// The model was never fitted there and its error is unknown: the prediction carries a warning.
     pub extrapolate: bool,
+    /// Where to compute (default the CPU). Another device uploads `Φ` and `C` for this call and copies the
+    /// result back; to predict many batches on a GPU, upload once with [`NeuMatC::to_device`].
+    pub device: DeviceSpec,
 }
 
 impl Prediction {
@@ -315,6 +320,9 @@ impl NeuMatC {
 
     /// [`NeuMatC::predict_with`] with options (extrapolation outside the trained domain).
     pub fn predict_opts(&self, params: &[f64], opts: PredictOptions, buffers: &dyn BufferSource) -> Result<Prediction> {
+        if opts.device != DeviceSpec::Cpu {
+            return self.to_device(opts.device)?.predict(params, opts);
+        }
         let (batch, warning) = self.check_params(params, opts.extrapolate)?;
         let out_len = self.shapes.iter().map(|&(r, c)| r * c).sum::<usize>();
         crate::matrix::check_alloc("prediction", batch, out_len, self.dtype.bytes())?;
