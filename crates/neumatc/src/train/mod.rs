@@ -264,6 +264,11 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Whether the next [`Ctx::tick`] will emit an event.
+    pub fn due(&self) -> bool {
+        self.last_emit.elapsed().as_millis() >= 100
+    }
+
     /// Emits at most every 100 ms; checks cancellation every call.
     pub fn tick(&mut self) -> Result<()> {
         self.check_cancel()?;
@@ -285,6 +290,11 @@ impl<'a> Ctx<'a> {
         self.last_emit = Instant::now();
         (self.on_progress)(&self.progress);
     }
+}
+
+/// The candle device of `cfg.device`.
+pub(crate) fn cfg_device(cfg: &TrainConfig) -> Result<candle_core::Device> {
+    DeviceSpec::parse(&cfg.device)?.device()
 }
 
 /// Exact joint results (components concatenated) of a batch of matrices, in parallel; a failing matrix

@@ -38,7 +38,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let (n, k) = (family.rows(), family.param_dim());
     let m = n * n;
     let ns = plan.supervised.len() / k;
-    let dev = cfg_device(cfg)?;
+    let dev = super::cfg_device(cfg)?;
     let dt = cfg.dtype.candle();
     let d = cfg.latent_dim.unwrap_or(ns.min(40));
     let domain = family.domain();
@@ -152,8 +152,4 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let trained = layers(&vars).iter().map(|(w, b)| Ok((host(w)?, host(b)?))).collect::<Result<Vec<_>>>()?;
     let latent = host(c.as_tensor())?.flatten_all()?.to_vec1::<f64>()?;
     Ok(Fit { mlp: SineMlp { layers: trained, omega: cfg.omega, activation: cfg.activation }, latent, latent_dim: d })
-}
-
-fn cfg_device(cfg: &TrainConfig) -> Result<Device> {
-    crate::DeviceSpec::parse(&cfg.device)?.device()
 }

@@ -121,10 +121,13 @@ struct Basis {
     /// `[C_1Ω | … | C_dΩ]`, `n × d·k` column-major.
     sketch: Vec<f64>,
     k: usize,
+    /// Where the structure terms are computed: the CPU (faer, one GEMM per point on the thread pool) or
+    /// a GPU (candle: one batched GEMM per chunk of points on cuBLAS).
+    device: Device,
 }
 
 impl Basis {
-    fn new(latent: Vec<f64>, n: usize, d: usize, k: usize, seed: u64) -> Self {
+    fn new(latent: Vec<f64>, n: usize, d: usize, k: usize, seed: u64, device: Device) -> Self {
         let nn = n * n;
         let mut blocks = vec![0.0; nn * d];
         for l in 0..d {
@@ -144,7 +147,7 @@ impl Basis {
             let cl = MatRef::from_column_major_slice(&blocks[l * nn..(l + 1) * nn], n, n);
             faer::linalg::matmul::matmul(MatMut::from_column_major_slice_mut(out, n, k), Accum::Replace, cl, om, 1.0, Par::Seq);
         });
-        Self { n, d, latent, blocks, omega, sketch, k }
+        Self { n, d, latent, blocks, omega, sketch, k, device }
     }
 
     /// The structure term of `A` (row-major `n × n`) in full or sketched form.
@@ -190,11 +193,81 @@ impl Basis {
     fn grams(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<Gram>> {
         let k = family.param_dim();
         let mut out = Vec::with_capacity(params.len() / k);
+        if !self.device.is_cpu() {
+            let tensors = self.device_tensors(form)?;
+            for chunk in params.chunks(self.device_chunk(form) * k) {
+                out.extend(self.grams_on_device(&family.at(chunk)?, form, &tensors)?);
+            }
+            return Ok(out);
+        }
         for chunk in params.chunks(64 * k) {
             let a = family.at(chunk)?;
             out.par_extend((0..a.batch).into_par_iter().map(|i| self.gram(a.matrix(i), form)));
         }
         Ok(out)
+    }
+
+    /// Points per batched GEMM on the device: `Y` and its transposed copy take `2·8·n·n·d` bytes per point
+    /// in full form (`2·8·n·k·d` sketched); a chunk keeps them under 4 GiB.
+    fn device_chunk(&self, form: StructureLoss) -> usize {
+        let cols = match form {
+            StructureLoss::Full => self.n,
+            StructureLoss::Sketch => self.k,
+        };
+        ((4usize << 30) / (16 * self.n * cols * self.d).max(1)).clamp(1, 256)
+    }
+
+    /// The basis on the device: `rhs` (`n × d·c`, row `i` holding `[C_1 X]_i … [C_d X]_i` with `X = I`
+    /// or `Ω`, `c = n` or `k`), and the right-hand side of `b`: the `d × n²` rows `C_lᵀ` (full: `b_l =
+    /// tr(A C_l) = ⟨A, C_lᵀ⟩`) or `Ω` as an `n·k` column (sketch: `b_l = ⟨A C_l Ω, Ω⟩`).
+    fn device_tensors(&self, form: StructureLoss) -> Result<(Tensor, Tensor)> {
+        let (n, d, k, dev) = (self.n, self.d, self.k, &self.device);
+        Ok(match form {
+            StructureLoss::Full => {
+                let rhs = Tensor::from_slice(&self.latent[..d * n * n], (d, n, n), dev)?.transpose(0, 1)?.contiguous()?.reshape((n, d * n))?;
+                // `blocks` holds C_l column-major, i.e. C_lᵀ row-major, one per row.
+                let ct = Tensor::from_slice(&self.blocks[..d * n * n], (d, n * n), dev)?;
+                (rhs, ct)
+            }
+            StructureLoss::Sketch => {
+                // `sketch` holds C_lΩ column-major: as (d, k, n) row-major, permuted to (n, d, k).
+                let rhs = Tensor::from_slice(&self.sketch[..d * n * k], (d, k, n), dev)?.permute((2, 0, 1))?.contiguous()?.reshape((n, d * k))?;
+                let om = Tensor::from_slice(&self.omega, (k, n), dev)?.t()?.contiguous()?.reshape((n * k, 1))?;
+                (rhs, om)
+            }
+        })
+    }
+
+    /// [`Basis::gram`] of every matrix of `a` at once on the device: `Y = A·rhs` as one `(B·n) × n × d·c`
+    /// GEMM, then `Q = Y Yᵀ` batched, `b` as one more product. Only `Q` and `b` come back to the host.
+    fn grams_on_device(&self, a: &crate::MatrixBatch, form: StructureLoss, (rhs, second): &(Tensor, Tensor)) -> Result<Vec<Gram>> {
+        let (n, d, batch) = (self.n, self.d, a.batch);
+        let at = Tensor::from_slice(&a.data, (batch * n, n), &self.device)?;
+        let cols = match form {
+            StructureLoss::Full => n,
+            StructureLoss::Sketch => self.k,
+        };
+        let y = at.matmul(rhs)?.reshape((batch, n, d, cols))?.transpose(1, 2)?.contiguous()?.reshape((batch, d, n * cols))?;
+        let q = y.matmul(&y.transpose(1, 2)?)?;
+        let (b, tt, scale) = match form {
+            StructureLoss::Full => (at.reshape((batch, n * n))?.matmul(&second.t()?)?, n as f64, 1.0),
+            StructureLoss::Sketch => {
+                let tt: f64 = self.omega.iter().map(|x| x * x).sum();
+                (y.broadcast_matmul(second)?.reshape((batch, d))?, tt, 1.0 / self.k as f64)
+            }
+        };
+        let q: Vec<Vec<Vec<f64>>> = q.to_vec3()?;
+        let b: Vec<Vec<f64>> = b.to_vec2()?;
+        Ok(q
+            .into_iter()
+            .zip(b)
+            .map(|(q, b)| Gram {
+                d,
+                q: q.into_iter().flatten().map(|v| v * scale).collect(),
+                b: b.into_iter().map(|v| v * scale).collect(),
+                tt: tt * scale,
+            })
+            .collect())
     }
 
     /// Structure terms solved for the whole basis.
@@ -249,6 +322,8 @@ struct Problem<'a> {
     zs: Vec<f64>,
     xc: Vec<f64>,
     quads: Vec<Quad>,
+    /// Where the Adam loop runs (its tensors, `Φ`'s weights and the optimizer state stay there).
+    dev: Device,
 }
 
 impl Problem<'_> {
@@ -256,7 +331,7 @@ impl Problem<'_> {
         let (k, d) = (self.k, self.d);
         let (ns, nc) = (self.xs.len() / k, self.quads.len());
         let x: Vec<f64> = self.xs.iter().chain(&self.xc).copied().collect();
-        let dev = &Device::Cpu;
+        let dev = &self.dev;
         let zc: Vec<f64> =
             self.quads.iter().flat_map(|q| q.target.iter().enumerate().map(|(l, &c)| (c - self.mean[l]) / self.scale[l])).collect();
         let b: Vec<f64> = self.quads.iter().flat_map(|q| (0..d * d).map(move |i| q.lt[i] * self.scale[i % d])).collect();
@@ -281,7 +356,7 @@ impl Problem<'_> {
             let diff = (z.narrow(0, batch.ns, batch.nc)? - &batch.zc)?.unsqueeze(2)?;
             ((batch.b.matmul(&diff)?.sqr()?.sum_all()? / batch.nc as f64)? + batch.floor)?
         } else {
-            Tensor::new(0f64, &Device::Cpu)?
+            Tensor::new(0f64, &self.dev)?
         };
         let total = (&data + (&structure * cfg.lambda)?)?;
         Ok((total, data, structure))
@@ -381,8 +456,8 @@ impl Problem<'_> {
                 }
                 let w: Vec<f64> = (0..width * d).map(|i| theta[(i, 0)]).collect();
                 let b: Vec<f64> = (width * d..size).map(|i| theta[(i, 0)]).collect();
-                last[0].0.set(&Tensor::from_vec(w, (width, d), &Device::Cpu)?)?;
-                last[0].1.set(&Tensor::from_vec(b, (1, d), &Device::Cpu)?)?;
+                last[0].0.set(&Tensor::from_vec(w, (width, d), &self.dev)?)?;
+                last[0].1.set(&Tensor::from_vec(b, (1, d), &self.dev)?)?;
                 return Ok(true);
             }
             ridge *= 100.0;
@@ -392,7 +467,7 @@ impl Problem<'_> {
 
     /// Coefficients `c = z ⊙ s + m` at parameters `x` (normalised), one row per point.
     fn coefficients(&self, layers: &[(Tensor, Tensor)], x: &[f64]) -> Result<Vec<Vec<f64>>> {
-        let xt = Tensor::from_vec(x.to_vec(), (x.len() / self.k, self.k), &Device::Cpu)?;
+        let xt = Tensor::from_vec(x.to_vec(), (x.len() / self.k, self.k), &self.dev)?;
         let z: Vec<Vec<f64>> = crate::model::mlp_forward(layers, self.cfg.omega, self.cfg.activation, &xt)?.to_vec2()?;
         Ok(z.into_iter().map(|row| row.iter().enumerate().map(|(l, v)| v * self.scale[l] + self.mean[l]).collect()).collect())
     }
@@ -578,7 +653,7 @@ fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCon
         ctx.phase("basis")?;
         let (latent, coef, d_max, sig) = pod_basis(&g_s, m, ns, cfg)?;
         ctx.phase("collocation")?;
-        let basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed);
+        let basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed, super::cfg_device(cfg)?);
         let grams = basis.grams(family, collocation, cfg.structure_loss)?;
         ctx.check_cancel()?;
         if exact_budget == 0 || cand_params.len() / k <= 1 {
@@ -841,14 +916,25 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     let zs: Vec<f64> = (0..ns * d).map(|i| (coef[i] - mean[i % d]) / scale[i % d]).collect();
 
     let domain = family.domain();
-    let mut problem =
-        Problem { cfg, k, d, mean, scale, xs: domain.normalize(&supervised), zs, xc: domain.normalize(&plan.collocation), quads };
+    let dev = super::cfg_device(cfg)?;
+    let mut problem = Problem {
+        cfg,
+        k,
+        d,
+        mean,
+        scale,
+        xs: domain.normalize(&supervised),
+        zs,
+        xc: domain.normalize(&plan.collocation),
+        quads,
+        dev: dev.clone(),
+    };
     let mut batch = problem.batch()?;
 
     let mut widths = vec![k];
     widths.extend(&cfg.hidden);
     widths.push(d);
-    let init = SineMlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?;
+    let init = SineMlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?.to(&dev, candle_core::DType::F64)?;
     let vars = init.vars()?;
     let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> {
         vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect()
@@ -900,9 +986,13 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
         opt.backward_step(&loss)?;
         step += 1;
         ctx.progress.step = step;
-        ctx.progress.loss = loss.to_scalar()?;
-        ctx.progress.data_loss = data.to_scalar()?;
-        ctx.progress.structure_loss = structure.to_scalar()?;
+        // On a GPU each read is a device→host copy that stalls the queue: read the losses only when a
+        // progress event is due (the CPU reads them every step; the numbers are the same either way).
+        if dev.is_cpu() || ctx.due() || step == cfg.steps {
+            ctx.progress.loss = loss.to_scalar()?;
+            ctx.progress.data_loss = data.to_scalar()?;
+            ctx.progress.structure_loss = structure.to_scalar()?;
+        }
         ctx.progress.collocation = batch.nc;
         ctx.tick()?;
     }
@@ -924,7 +1014,8 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     ctx.progress.structure_loss = ctx.report.structure_loss;
 
     // Fold the output normalisation into the last layer: c = (hW + b) ⊙ s + m.
-    let mut trained = layers(&vars);
+    let mut trained =
+        layers(&vars).into_iter().map(|(w, b)| Ok((w.to_device(&Device::Cpu)?, b.to_device(&Device::Cpu)?))).collect::<Result<Vec<_>>>()?;
     let (w, b) = trained.pop().expect("at least one layer");
     let s = Tensor::from_vec(problem.scale.clone(), (1, d), &Device::Cpu)?;
     let mu = Tensor::from_vec(problem.mean.clone(), (1, d), &Device::Cpu)?;
@@ -953,7 +1044,7 @@ mod tests {
         }
         let cfg = TrainConfig { latent_dim: Some(d), ..Default::default() };
         let (latent, _, dd, _) = pod_basis(&g, n * n, d, &cfg).unwrap();
-        (fam, Basis::new(latent, n, dd, 4, 1))
+        (fam, Basis::new(latent, n, dd, 4, 1, Device::Cpu))
     }
 
     /// ‖A(cC) − I‖²_F computed directly.
@@ -985,6 +1076,34 @@ mod tests {
         assert!(direct_residual(&a.data, &basis, &c) > quad.floor);
     }
 
+    /// The batched device path (run here through candle's CPU backend, on a GPU through cuBLAS) gives the
+    /// same structure terms as the per-point faer path, in full and sketched form, also after truncation.
+    #[test]
+    fn batched_device_grams_match_the_host_path() {
+        let (fam, mut basis) = small_basis(7, 5);
+        let params = [0.05, 0.37, 0.61, 0.93];
+        let a = fam.at(&params).unwrap();
+        for truncate in [None, Some(3)] {
+            if let Some(d) = truncate {
+                basis.truncate(d);
+            }
+            for form in [StructureLoss::Full, StructureLoss::Sketch] {
+                let tensors = basis.device_tensors(form).unwrap();
+                let dev = basis.grams_on_device(&a, form, &tensors).unwrap();
+                assert_eq!(dev.len(), params.len());
+                for (i, g) in dev.iter().enumerate() {
+                    let host = basis.gram(a.matrix(i), form);
+                    let scale = host.q.iter().fold(host.tt.abs(), |m, v| m.max(v.abs()));
+                    let close = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(u, v)| (u - v).abs() <= 1e-12 * scale);
+                    assert_eq!((g.d, g.q.len(), g.b.len()), (host.d, host.q.len(), host.b.len()));
+                    assert!(close(&g.q, &host.q) && close(&g.b, &host.b), "{form:?} {truncate:?} point {i}");
+                    assert!((g.tt - host.tt).abs() <= 1e-12 * scale);
+                }
+            }
+        }
+        assert!(basis.device_chunk(StructureLoss::Full) >= 1);
+    }
+
     #[test]
     fn leading_block_solves_the_smaller_basis() {
         let (fam, mut basis) = small_basis(6, 5);
@@ -1007,7 +1126,7 @@ mod tests {
         let mut mean = 0.0;
         let trials = 400;
         for seed in 0..trials {
-            let b = Basis::new(basis.latent.clone(), basis.n, basis.d, 4, seed);
+            let b = Basis::new(basis.latent.clone(), basis.n, basis.d, 4, seed, Device::Cpu);
             mean += b.gram(&a.data, StructureLoss::Sketch).solve(b.d).eval(&c) / trials as f64;
         }
         assert!((mean - direct).abs() < 0.1 * direct, "sketch mean {mean} vs exact {direct}");
@@ -1030,6 +1149,7 @@ mod tests {
             zs: (0..3 * d).map(|i| (i as f64 * 0.37).sin()).collect(),
             xc: fam.domain().normalize(&coll),
             quads,
+            dev: Device::Cpu,
         };
         let batch = problem.batch().unwrap();
         let mlp = SineMlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
@@ -1073,6 +1193,7 @@ mod tests {
             zs: (0..4 * d).map(|i| (i as f64 * 0.21).cos()).collect(),
             xc: fam.domain().normalize(&coll),
             quads: basis.quads(&fam, &coll, StructureLoss::Full).unwrap(),
+            dev: Device::Cpu,
         };
         let batch = problem.batch().unwrap();
         let vars = SineMlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
