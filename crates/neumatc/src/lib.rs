@@ -43,8 +43,8 @@ pub use family::{
 };
 pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
 pub use model::{
-    Activation, CheckOptions, CheckReport, Component, ComponentData, DeviceModel, DevicePrediction, Dtype, NeuMatC, PredictOptions, Prediction, RefineConfig, Refined,
-    SineMlp,
+    Activation, CheckOptions, CheckReport, Component, ComponentData, DeviceModel, DevicePrediction, Dtype, NeuMatC, PredictOptions,
+    Prediction, RefineConfig, Refined, SineMlp,
 };
 pub use op::Operation;
 pub use sampling::{SamplingConfig, Strategy};

@@ -12,8 +12,8 @@ use rayon::prelude::*;
 pub use check::{CheckOptions, CheckReport, RefineConfig, Refined};
 pub use io::{FORMAT_VERSION, read_metadata};
 pub use mlp::{Activation, SineMlp};
-pub use resident::{DeviceModel, DevicePrediction};
 pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
+pub use resident::{DeviceModel, DevicePrediction};
 
 use crate::Result;
 use crate::device::DeviceSpec;

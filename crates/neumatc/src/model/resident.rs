@@ -4,7 +4,7 @@
 
 use candle_core::{Device, Tensor};
 
-use super::{Component, ComponentData, Dtype, Latent, NeuMatC, Prediction, PredictOptions, SineMlp};
+use super::{Component, ComponentData, Dtype, Latent, NeuMatC, PredictOptions, Prediction, SineMlp};
 use crate::Result;
 use crate::device::DeviceSpec;
 

@@ -224,14 +224,16 @@ impl Basis {
         let (n, d, k, dev) = (self.n, self.d, self.k, &self.device);
         Ok(match form {
             StructureLoss::Full => {
-                let rhs = Tensor::from_slice(&self.latent[..d * n * n], (d, n, n), dev)?.transpose(0, 1)?.contiguous()?.reshape((n, d * n))?;
+                let rhs =
+                    Tensor::from_slice(&self.latent[..d * n * n], (d, n, n), dev)?.transpose(0, 1)?.contiguous()?.reshape((n, d * n))?;
                 // `blocks` holds C_l column-major, i.e. C_lᵀ row-major, one per row.
                 let ct = Tensor::from_slice(&self.blocks[..d * n * n], (d, n * n), dev)?;
                 (rhs, ct)
             }
             StructureLoss::Sketch => {
                 // `sketch` holds C_lΩ column-major: as (d, k, n) row-major, permuted to (n, d, k).
-                let rhs = Tensor::from_slice(&self.sketch[..d * n * k], (d, k, n), dev)?.permute((2, 0, 1))?.contiguous()?.reshape((n, d * k))?;
+                let rhs =
+                    Tensor::from_slice(&self.sketch[..d * n * k], (d, k, n), dev)?.permute((2, 0, 1))?.contiguous()?.reshape((n, d * k))?;
                 let om = Tensor::from_slice(&self.omega, (k, n), dev)?.t()?.contiguous()?.reshape((n * k, 1))?;
                 (rhs, om)
             }
@@ -258,8 +260,7 @@ impl Basis {
         };
         let q: Vec<Vec<Vec<f64>>> = q.to_vec3()?;
         let b: Vec<Vec<f64>> = b.to_vec2()?;
-        Ok(q
-            .into_iter()
+        Ok(q.into_iter()
             .zip(b)
             .map(|(q, b)| Gram {
                 d,
