@@ -211,6 +211,25 @@ describe('device options with the CPU addon (in process)', () => {
     expect(trained.device).toBe('cpu')
   })
 
+  it('the CLI: --device for predict and train', async () => {
+    const CLI = path.join(path.dirname(DIST), 'cli.js')
+    const file = path.join(dir, 'cli-device.neumatc')
+    await model.save(file)
+    const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 })
+    const ok = cli('predict', file, '--params', '0.25', '--device', 'cpu')
+    expect(ok.status, ok.stderr).toBe(0)
+    expect(JSON.parse(ok.stdout).components.inverse.data).toEqual(Array.from(model.predictSync(Float64Array.of(0.25)).inverse.data))
+    const cuda = cli('predict', file, '--params', '0.25', '--device', 'cuda')
+    expect(cuda.status).toBe(1)
+    expect(cuda.stderr).toMatch(/DEVICE_UNAVAILABLE: device 'cuda' needs the CUDA build.*build:cuda/)
+    const bad = cli('predict', file, '--params', '0.25', '--device', 'gpu')
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toContain("device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'")
+    const train = cli('train', '--n', '8', '--rank', '2', '--out', path.join(dir, 'never.neumatc'), '--device', 'cuda:0')
+    expect(train.status).toBe(1)
+    expect(train.stderr).toMatch(/DEVICE_UNAVAILABLE: device 'cuda:0'/)
+  })
+
   it("the binding itself: device 'cuda' on the CPU build is DEVICE_UNAVAILABLE, a bad device INVALID_OPTION", async () => {
     const codeOf = (f: () => unknown) => {
       try {
