@@ -53,7 +53,7 @@ import {
   baselineSvdSync,
   baselineZnn,
   baselineZnnSync,
-} from './native.js'
+} from './backend.js'
 import { awaitNative, callNative } from './errors.js'
 import { AdrFamily, Family } from './families.js'
 import {

@@ -404,6 +404,7 @@ interface TrainCliOptions extends Pick<DemoOptions, 'op' | 'family' | 'n' | 'ran
   rhs?: Float64Array
   dtype?: 'f32' | 'f64'
   accuracy?: number
+  device?: string
 }
 
 /** The family and settings of `train`: the user's samples (`--samples`) or a built-in generator. */
@@ -428,7 +429,7 @@ function trainSetup(opts: TrainCliOptions, rankGiven: boolean): Setup {
 async function trainCommand(opts: TrainCliOptions, rankGiven: boolean): Promise<void> {
   const s = trainSetup(opts, rankGiven)
   if (!opts.quiet && !opts.json) for (const note of s.notes) process.stderr.write(`note: ${note}\n`)
-  const model = await trainWithProgress(s.fam, opts.op, { ...s.train, seed: opts.seed, steps: opts.steps, dtype: opts.dtype, accuracy: opts.accuracy }, opts)
+  const model = await trainWithProgress(s.fam, opts.op, { ...s.train, seed: opts.seed, steps: opts.steps, dtype: opts.dtype, accuracy: opts.accuracy, device: opts.device }, opts)
   await model.save(opts.out)
   const r = model.report
   if (opts.json) {
@@ -458,10 +459,18 @@ function checkParamCount(params: Float64Array, model: NeuMatC): void {
   }
 }
 
-async function predictCommand(file: string, opts: { params: Float64Array; extrapolate: boolean; pretty: boolean }): Promise<void> {
+/** Options of `neumatc predict`. */
+interface PredictCliOptions {
+  params: Float64Array
+  extrapolate: boolean
+  device?: string
+  pretty: boolean
+}
+
+async function predictCommand(file: string, opts: PredictCliOptions): Promise<void> {
   const model = await NeuMatC.load(file)
   checkParamCount(opts.params, model)
-  const out = await model.predict(opts.params, { extrapolate: opts.extrapolate })
+  const out = await model.predict(opts.params, { extrapolate: opts.extrapolate, device: opts.device })
   const components = Object.fromEntries(
     Object.entries(out as unknown as Record<string, MatrixBatch>).map(([name, m]) => [name, { batch: m.batch, rows: m.rows, cols: m.cols, data: Array.from(m.data) }]),
   )
@@ -667,6 +676,7 @@ export function program(): Command {
     .option('--steps <steps>', 'optimiser steps (default: the engine default)', intArg(1))
     .option('--accuracy <tol>', 'held-out RelErr the automatic latent dimension aims for', floatArg)
     .addOption(new Option('--dtype <dtype>', 'element type of the model').choices(['f32', 'f64']))
+    .option('--device <name>', 'where to train: cpu (default), cuda or cuda:N (needs the CUDA build, NEUMATC_BACKEND=cuda)')
     .option('--samples <file>', 'train on your own matrices: a JSON description of the grid and the matrices (.npy or raw little-endian files)')
     .option('--rhs <list>', "b of --op solve on a --samples family, comma-separated", paramsArg)
     .option('--json', 'print the saved metadata as JSON', false)
@@ -706,8 +716,9 @@ export function program(): Command {
     .argument('<model>', 'a model file written by `neumatc train` or model.save()')
     .requiredOption('--params <list>', 'comma-separated parameters, batch * paramDim numbers (e.g. 0.1,0.5,0.9)', paramsArg)
     .option('--extrapolate', 'allow parameters outside the trained domain (with a warning)', false)
+    .option('--device <name>', 'where to predict: cpu (default), cuda or cuda:N (needs the CUDA build, NEUMATC_BACKEND=cuda)')
     .option('--pretty', 'indent the JSON', false)
-    .action(async (file: string, o: { params: Float64Array; extrapolate: boolean; pretty: boolean }) => predictCommand(file, o))
+    .action(async (file: string, o: PredictCliOptions) => predictCommand(file, o))
   cmd
     .command('check')
     .description("a-posteriori residuals of a saved model's answers at parameters (no exact solve)")

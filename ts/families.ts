@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { NativeFamily } from './native.js'
+import { NativeFamily } from './backend.js'
 import { awaitNative, callNative } from './errors.js'
 import {
   type ComplexMatrixBatch,

@@ -41,6 +41,8 @@ export type {
   TrainOptions,
   TrainReport,
 } from './model.js'
+export { backend } from './backend.js'
+export type { BackendInfo } from './backend.js'
 export { isComplexBatch, matrixAt, matrixBatch } from './matrix.js'
 export type { ComplexMatrixBatch, FloatArray, InterleavedComplexMatrixBatch, MatrixBatch } from './matrix.js'
 export {

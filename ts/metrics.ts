@@ -28,7 +28,7 @@ import {
   relErrOp,
   type NativeComplexView,
   type NativeMatrixView,
-} from './native.js'
+} from './backend.js'
 import { callNative } from './errors.js'
 import {
   type ComplexMatrixBatch,

@@ -15,7 +15,8 @@ import {
   type NativePrediction,
   type NativeRefined,
   train as nativeTrain,
-} from './native.js'
+  checkDevice,
+} from './backend.js'
 import { CancelledError, awaitNative, callNative, fromNative } from './errors.js'
 import { type ComplexFamily, Family, type Domain } from './families.js'
 import { type ComplexMatrixBatch, type FloatArray, type MatrixBatch, checkParams, toFloat64 } from './matrix.js'
@@ -258,7 +259,10 @@ export interface TrainOptions {
   finalLearningRate?: number
   /** Element type of the model and its predictions. */
   dtype?: 'f32' | 'f64'
-  /** `'cpu'` or `'cuda'` / `'cuda:N'`. */
+  /**
+   * Where to train: `'cpu'`, `'cuda'` or `'cuda:N'`. A CUDA device needs the CUDA build of the
+   * addon (see {@link backend}); with the CPU build it rejects with a {@link DeviceUnavailableError}.
+   */
   device?: string
   /** Seed of every random choice (training is reproducible on CPU). */
   seed?: number
@@ -313,6 +317,7 @@ function optionsJson(options: TrainOptions): string {
   for (const key of STRING_OPTIONS) {
     if (rest[key] !== undefined && typeof rest[key] !== 'string') throw new TypeError(`${key} must be a string`)
   }
+  checkDevice(rest.device)
   if (rest.hidden !== undefined) {
     if (!Array.isArray(rest.hidden)) throw new TypeError('hidden must be an array of layer widths')
     rest.hidden.forEach((w, i) => checkNumber(w, `hidden[${i}]`, true))
@@ -331,12 +336,12 @@ function optionsJson(options: TrainOptions): string {
 
 type NativeFamilyArg = Family['native'] | null
 
-function predictOptions(options: PredictOptions): boolean {
+function predictOptions(options: PredictOptions): [extrapolate: boolean, device: string | undefined] {
   checkOptionsObject(options, 'predict')
-  const { extrapolate, ...rest } = options
+  const { extrapolate, device, ...rest } = options
   if (Object.keys(rest).length > 0) throw new TypeError(`predict: unknown option '${Object.keys(rest)[0]}'`)
   checkBool(extrapolate, 'extrapolate')
-  return extrapolate ?? false
+  return [extrapolate ?? false, checkDevice(device)]
 }
 
 function checkOperation(op: unknown): asserts op is Operation {
@@ -374,6 +379,13 @@ export interface PredictOptions {
    * verify such answers with {@link NeuMatC.check}.
    */
   extrapolate?: boolean
+  /**
+   * Where to compute: `'cpu'` (default), `'cuda'` or `'cuda:N'`. On a GPU the weights are uploaded
+   * for the call and the result copied back. A CUDA device needs the CUDA build of the addon (see
+   * {@link backend}): with the CPU build it throws a {@link DeviceUnavailableError} before any work,
+   * and with the CUDA build on a machine without that GPU the engine reports the same error.
+   */
+  device?: string
 }
 
 /** Options of {@link NeuMatC.check}. */
@@ -650,23 +662,25 @@ export class NeuMatC<Op extends Operation = Operation, F extends Field = 'real'>
    * `params` is copied first.
    *
    * @param params - `batch * paramDim` finite values inside {@link NeuMatC.domain}
-   * @param options - `extrapolate: true` allows parameters outside the domain (with a warning)
+   * @param options - `extrapolate: true` allows parameters outside the domain (with a warning);
+   *   `device` is where the prediction runs (`'cpu'` by default, `'cuda'`, `'cuda:N'`)
    * @returns e.g. `{ inverse: MatrixBatch }`, plus a non-enumerable `warnings` array; for a complex
    *   model complex components (`{ inverse: ComplexMatrixBatch }`, `{ U, S, V }` with complex `U`, `V`)
    * @throws TypeError/RangeError for a malformed `params`
    * @throws OutOfDomainError for parameters outside the domain (unless `extrapolate`)
+   * @throws DeviceUnavailableError for a CUDA `device` without the CUDA build or without that GPU
    */
   async predict(params: Float64Array, options: PredictOptions = {}): Promise<PredictionOf<Op, F> & PredictionNotes> {
     checkParams(params, this.paramDim)
-    const extrapolate = predictOptions(options)
-    return toPrediction<PredictionOf<Op, F>>(await awaitNative(() => this.native.predict(params, extrapolate)))
+    const [extrapolate, device] = predictOptions(options)
+    return toPrediction<PredictionOf<Op, F>>(await awaitNative(() => this.native.predict(params, extrapolate, device)))
   }
 
   /** Like {@link NeuMatC.predict}, on the calling thread (for tight loops and the CLI). */
   predictSync(params: Float64Array, options: PredictOptions = {}): PredictionOf<Op, F> & PredictionNotes {
     checkParams(params, this.paramDim)
-    const extrapolate = predictOptions(options)
-    return toPrediction<PredictionOf<Op, F>>(callNative(() => this.native.predictSync(params, extrapolate)))
+    const [extrapolate, device] = predictOptions(options)
+    return toPrediction<PredictionOf<Op, F>>(callNative(() => this.native.predictSync(params, extrapolate, device)))
   }
 
   /**

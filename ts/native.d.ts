@@ -111,11 +111,13 @@ export declare class NativeModel {
   /**
    * Predicts every result component for a batch of parameters, on the JS thread. With `extrapolate`,
    * parameters outside the trained domain are allowed (the result then carries a warning).
+   * `device` (`cpu` (default), `cuda`, `cuda:N`) is where the prediction runs: on a GPU the weights
+   * are uploaded for the call and the result copied back (`DEVICE_UNAVAILABLE` without CUDA).
    * A complex model's components come back complex (real and imaginary planes, complex shape).
    */
-  predictSync(params: Float64Array, extrapolate?: boolean | undefined | null): NativePrediction
+  predictSync(params: Float64Array, extrapolate?: boolean | undefined | null, device?: string | undefined | null): NativePrediction
   /** Predicts on the libuv pool; `params` is copied on the JS thread first. */
-  predict(params: Float64Array, extrapolate?: boolean | undefined | null): Promise<NativePrediction>
+  predict(params: Float64Array, extrapolate?: boolean | undefined | null, device?: string | undefined | null): Promise<NativePrediction>
   /**
    * A-posteriori residuals of the model's answers at `params` (`CheckOptions` JSON: `probes`,
    * `extrapolate`), on the JS thread. `family` gives `A(p)`; without it the training family is used.
@@ -261,6 +263,9 @@ export declare function baselineZnn(family: NativeFamily, params: Float64Array, 
 /** The paper's ZNNI baseline along an ascending grid of parameters (`optionsJson` is a `ZnnConfig`), on the JS thread. */
 export declare function baselineZnnSync(family: NativeFamily, params: Float64Array, optionsJson: string): NativeMatrix
 
+/** How the loaded addon was built: with or without CUDA, and its version. */
+export declare function buildInfo(): NativeBuildInfo
+
 /**
  * The paper's `RelErr_inv` in complex arithmetic, `mean_p ‖A Ĝ − I‖²_F / n`, of complex batches `A`
  * and `G` (planes `f32` or `f64`).
@@ -293,6 +298,14 @@ export declare function loadModel(path: string): Promise<NativeModel>
 
 /** Loads a model file (safetensors + JSON metadata) on the JS thread. */
 export declare function loadModelSync(path: string): NativeModel
+
+/** How the loaded addon was built. */
+export interface NativeBuildInfo {
+  /** Whether it was built with the `cuda` feature (it then needs the CUDA driver and libraries to load). */
+  cuda: boolean
+  /** The version of the crate it was built from. */
+  version: string
+}
 
 /** Per-parameter residual measures of `check`: `values[i]` belongs to `names[i]`. */
 export interface NativeCheck {

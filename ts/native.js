@@ -871,6 +871,7 @@ module.exports.baselineSvd = nativeBinding.baselineSvd
 module.exports.baselineSvdSync = nativeBinding.baselineSvdSync
 module.exports.baselineZnn = nativeBinding.baselineZnn
 module.exports.baselineZnnSync = nativeBinding.baselineZnnSync
+module.exports.buildInfo = nativeBinding.buildInfo
 module.exports.complexRelErrInverse = nativeBinding.complexRelErrInverse
 module.exports.complexRelErrSvd = nativeBinding.complexRelErrSvd
 module.exports.debugPanic = nativeBinding.debugPanic

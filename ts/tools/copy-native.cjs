@@ -1,5 +1,5 @@
 // Copies the generated native loader, its typings and the built addon next to the compiled
-// JavaScript in dist/, where dist/*.js require('./native.js').
+// JavaScript in dist/, where dist/*.js require('./native.js'), and the CUDA addon, when built, to dist/cuda/.
 'use strict'
 const fs = require('node:fs')
 const path = require('node:path')
@@ -13,6 +13,12 @@ if (!files.some((f) => f.endsWith('.node'))) {
   process.exit(1)
 }
 for (const f of files) fs.copyFileSync(path.join(src, f), path.join(dist, f))
+
+// The opt-in CUDA addon (`npm run build:cuda` puts it in ts/cuda/), loaded with NEUMATC_BACKEND=cuda.
+const cudaSrc = path.join(src, 'cuda')
+const cudaAddons = fs.existsSync(cudaSrc) ? fs.readdirSync(cudaSrc).filter((f) => f.endsWith('.node')) : []
+if (cudaAddons.length > 0) fs.mkdirSync(path.join(dist, 'cuda'), { recursive: true })
+for (const f of cudaAddons) fs.copyFileSync(path.join(cudaSrc, f), path.join(dist, 'cuda', f))
 fs.chmodSync(path.join(dist, 'cli.js'), 0o755)
 
 // The ESM entry: Node's CommonJS interop cannot see every named export of the compiled index.js

@@ -44,6 +44,21 @@ pub fn debug_panic() -> napi::bindgen_prelude::AsyncTask<task::EngineTask<(), ()
     napi::bindgen_prelude::AsyncTask::new(task::EngineTask::new(|| panic!("deliberate panic (debugPanic test hook)"), |()| ()))
 }
 
+/// How the loaded addon was built.
+#[napi(object, object_from_js = false)]
+pub struct NativeBuildInfo {
+    /// Whether it was built with the `cuda` feature (it then needs the CUDA driver and libraries to load).
+    pub cuda: bool,
+    /// The version of the crate it was built from.
+    pub version: String,
+}
+
+/// How the loaded addon was built: with or without CUDA, and its version.
+#[napi(catch_unwind)]
+pub fn build_info() -> NativeBuildInfo {
+    NativeBuildInfo { cuda: cfg!(feature = "cuda"), version: env!("CARGO_PKG_VERSION").to_string() }
+}
+
 /// The version of the engine crate the addon was built from.
 #[napi(catch_unwind)]
 pub fn engine_version() -> String {

@@ -22,17 +22,24 @@ pub struct NativeModel {
 impl NativeModel {
     /// Predicts every result component for a batch of parameters, on the JS thread. With `extrapolate`,
     /// parameters outside the trained domain are allowed (the result then carries a warning).
+    /// `device` (`cpu` (default), `cuda`, `cuda:N`) is where the prediction runs: on a GPU the weights
+    /// are uploaded for the call and the result copied back (`DEVICE_UNAVAILABLE` without CUDA).
     /// A complex model's components come back complex (real and imaginary planes, complex shape).
     #[napi(catch_unwind)]
-    pub fn predict_sync(&self, params: &[f64], extrapolate: Option<bool>) -> Result<NativePrediction> {
-        predict_inner(&self.inner, params, extrapolate).map(NativePrediction::from).map_err(to_napi)
+    pub fn predict_sync(&self, params: &[f64], extrapolate: Option<bool>, device: Option<String>) -> Result<NativePrediction> {
+        predict_inner(&self.inner, params, extrapolate, device.as_deref()).map(NativePrediction::from).map_err(to_napi)
     }
 
     /// Predicts on the libuv pool; `params` is copied on the JS thread first.
     #[napi(catch_unwind, ts_return_type = "Promise<NativePrediction>")]
-    pub fn predict(&self, params: &[f64], extrapolate: Option<bool>) -> AsyncTask<EngineTask<Predicted, NativePrediction>> {
+    pub fn predict(
+        &self,
+        params: &[f64],
+        extrapolate: Option<bool>,
+        device: Option<String>,
+    ) -> AsyncTask<EngineTask<Predicted, NativePrediction>> {
         let (model, params) = (self.inner.clone(), params.to_vec());
-        AsyncTask::new(EngineTask::new(move || predict_inner(&model, &params, extrapolate), NativePrediction::from))
+        AsyncTask::new(EngineTask::new(move || predict_inner(&model, &params, extrapolate, device.as_deref()), NativePrediction::from))
     }
 
     /// A-posteriori residuals of the model's answers at `params` (`CheckOptions` JSON: `probes`,
@@ -258,8 +265,9 @@ impl From<neumatc::Refined> for NativeRefined {
     }
 }
 
-fn predict_inner(model: &neumatc::NeuMatC, params: &[f64], extrapolate: Option<bool>) -> neumatc::Result<Predicted> {
-    let opts = neumatc::PredictOptions { extrapolate: extrapolate.unwrap_or(false), ..Default::default() };
+fn predict_inner(model: &neumatc::NeuMatC, params: &[f64], extrapolate: Option<bool>, device: Option<&str>) -> neumatc::Result<Predicted> {
+    let device = device.map(neumatc::DeviceSpec::parse).transpose()?.unwrap_or_default();
+    let opts = neumatc::PredictOptions { extrapolate: extrapolate.unwrap_or(false), device };
     let p = model.predict_opts(params, opts, &crate::pool::Pool)?;
     if !model.is_complex() {
         return Ok(Predicted::Real(p));
