@@ -6,7 +6,8 @@
 //! use neumatc::baseline::gpu::{GpuSolver, time_synced};
 //! let solver = GpuSolver::new(0).unwrap();
 //! let (batch, n) = (128, 32);
-//! let host: Vec<f32> = (0..batch * n * n).map(|i| if i % (n + 1) == 0 { n as f32 } else { 0.5 }).collect();
+//! // 0.5 everywhere plus n - 0.5 on the diagonal: well conditioned.
+//! let host: Vec<f32> = (0..batch * n * n).map(|i| if i % (n * n) % (n + 1) == 0 { n as f32 } else { 0.5 }).collect();
 //! let a = solver.upload(&host, batch, n, n).unwrap();
 //! let seconds = time_synced(&solver, 3, 10, || solver.inverse(&a).map(drop)).unwrap();
 //! let inv = solver.inverse(&a).unwrap().download(&solver).unwrap(); // (batch, n, n) row-major
@@ -358,11 +359,14 @@ pub enum SvdMethod {
     /// `cusolverDn<t>gesvdjBatched`: one-sided Jacobi on the whole batch in one call, all `n` singular
     /// triplets (then truncated to `rank`), accurate to the unit roundoff of `T`. Only `n ≤ 32`.
     JacobiBatched,
-    /// `cusolverDn<t>gesvdaStridedBatched` with `rank`: the top `rank` triplets from the eigenvalues of
-    /// `AᵀA`. Squaring the matrix costs accuracy: cuSOLVER promises single-precision accuracy "to certain
-    /// conditions" even in `f64`, `V` is orthonormal and `S` more accurate than `U`, and a singular value
-    /// `σᵢ` and its left vector lose relative accuracy like `ε·σ₁²/σᵢ²`. Right for well-separated,
-    /// not-too-small leading singular values; use [`SvdMethod::JacobiLoop`] as the exact reference.
+    /// `cusolverDn<t>gesvdaStridedBatched` with `rank`: the top `rank` triplets, approximated from the
+    /// eigen-decomposition of `AᵀA`. Its accuracy contract is weaker than the Jacobi routines': cuSOLVER's
+    /// documentation (shared by the `S` and `D` routines) speaks of accuracy "up to machine zero of single
+    /// precision" under certain conditions, with its `V` orthonormal and `S` more accurate than its `U`,
+    /// which is accurate only for singular values far from zero. The library factors `Aᵀ`, so its `V` is
+    /// our `U` and its less reliable `U` is our `V`. Squaring the matrix suggests relative errors of
+    /// order `ε·(σ₁/σᵢ)²` in `σᵢ` (our estimate, not cuSOLVER's). Right for leading singular values that
+    /// are well separated and not small against `σ₁`; [`SvdMethod::JacobiLoop`] is the exact reference.
     Approximate,
     /// `cusolverDn<t>gesvdj` once per matrix on the same stream: exact (Jacobi to the unit roundoff of `T`)
     /// at any `n`, but one library call per matrix, so slow for large batches.
@@ -1245,6 +1249,49 @@ mod tests {
     fn routine_names_fill_in_the_type_letter() {
         assert_eq!(routine("cublas<t>getrfBatched", 'D'), "cublasDgetrfBatched");
         assert_eq!(routine("cusolverDn<t>gesvdj", 'S'), "cusolverDnSgesvdj");
+    }
+
+    /// The transpose of a row-major `n × n` matrix; equally, the column-major buffer of `m` (as a
+    /// column-major library writes it).
+    fn transpose(m: &[f64], n: usize) -> Vec<f64> {
+        (0..n * n).map(|idx| m[(idx % n) * n + idx / n]).collect()
+    }
+
+    #[test]
+    fn the_libraries_factors_of_the_transpose_are_ours_swapped() {
+        // Simulate cuSOLVER on the CPU: it reads our row-major A as Aᵀ, factors Aᵀ = U_c S V_cᵀ and
+        // writes U_c, V_c column-major (ld n) and S (n per matrix).
+        let (n, rank) = (6, 3);
+        let a = with_spectrum(1, n, 5).unwrap();
+        let lib = crate::baseline::svd(&MatrixBatch::new(1, n, n, transpose(&a.data, n)).unwrap(), None).unwrap();
+        let (u_c, v_c) = (transpose(&lib.u.data, n), transpose(&lib.v.data, n));
+        let vectors = Layout::ColMajor { ld: n, stride: n * n };
+        for r in [rank, n] {
+            let ours = SvdBatch {
+                u: MatrixBatch::new(1, n, r, to_row_major(&v_c, 1, n, r, vectors)).unwrap(),
+                s: MatrixBatch::new(1, r, 1, to_row_major(&lib.s.data, 1, r, 1, Layout::ColMajor { ld: n, stride: n })).unwrap(),
+                v: MatrixBatch::new(1, n, r, to_row_major(&u_c, 1, n, r, vectors)).unwrap(),
+            };
+            let cpu = crate::baseline::svd(&a, Some(r)).unwrap();
+            let (ours, cpu) = (reconstruction_errors(&a, &ours).unwrap()[0], reconstruction_errors(&a, &cpu).unwrap()[0]);
+            assert!((ours - cpu).abs() < 1e-12, "rank {r}: {ours} vs {cpu}");
+        }
+    }
+
+    #[test]
+    fn the_libraries_inverse_of_the_transpose_is_ours_as_is() {
+        // The library inverts Aᵀ and writes (Aᵀ)⁻¹ column-major: read row-major, that buffer is A⁻¹.
+        let n = 5;
+        let a = well_conditioned(1, n, 3);
+        let lib = crate::baseline::inverse(&MatrixBatch::new(1, n, n, transpose(&a.data, n)).unwrap()).unwrap();
+        let raw = transpose(&lib.data, n);
+        let exact = crate::baseline::inverse(&a).unwrap();
+        assert!(crate::metrics::rel_fro_error(&raw, &exact.data) < 1e-28);
+    }
+
+    #[test]
+    fn a_missing_device_is_unavailable() {
+        assert!(matches!(GpuSolver::new(4096), Err(Error::DeviceUnavailable(4096))));
     }
 
     #[test]
