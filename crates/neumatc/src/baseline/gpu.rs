@@ -22,9 +22,10 @@
 //! row-major on the host.
 //!
 //! **What one call covers** (and so what [`time_synced`] measures around it): a device copy of the
-//! input where the routine overwrites it, stream-ordered allocations of the outputs and the workspace,
-//! the library calls, and one device-to-host copy of the `info` words (a few bytes per matrix), which
-//! waits for the stream. Uploads, downloads and the row-major transposes in `download` are outside.
+//! input (the routines overwrite theirs), zero-filled stream-ordered allocations of the outputs and the
+//! workspace, for the inverse the upload of its two arrays of matrix addresses (8 bytes per matrix),
+//! the library calls, and one device-to-host copy of the `info` words (4 bytes per matrix), which waits
+//! for the stream. Uploads, downloads and the row-major transposes in `download` are outside.
 //!
 //! **Errors.** A context that cannot be created is [`Error::DeviceUnavailable`]; a device allocation
 //! that does not fit is [`Error::OutOfMemory`]; an exactly zero LU pivot is [`Error::Singular`] with the
