@@ -2,6 +2,8 @@
 //! are the yardstick the learned model is timed against.
 
 mod decomp;
+#[cfg(feature = "cuda")]
+pub mod gpu;
 mod inverse;
 mod parametric;
 mod randomized;
