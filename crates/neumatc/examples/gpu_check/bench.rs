@@ -85,7 +85,7 @@ impl<'a> Bench<'a> {
 
     /// Device-to-device copy bandwidth on 1 GiB and cuBLAS GEMM peaks (f32, f64) at 8192³.
     pub fn ceilings(&mut self) -> Value {
-        let run = || -> Result<Value> {
+        let mut run = || -> Result<Value> {
             let len = if self.quick { 1 << 26 } else { 1 << 28 };
             let t = Tensor::ones(len, DType::F32, &self.dev)?;
             let copy_s = synced(&self.dev, 2, self.reps(), || Ok(t.copy()?))?;

@@ -255,7 +255,7 @@ impl Basis {
             StructureLoss::Full => (at.reshape((batch, n * n))?.matmul(&second.t()?)?, n as f64, 1.0),
             StructureLoss::Sketch => {
                 let tt: f64 = self.omega.iter().map(|x| x * x).sum();
-                (y.broadcast_matmul(second)?.reshape((batch, d))?, tt, 1.0 / self.k as f64)
+                (y.reshape((batch * d, n * cols))?.matmul(second)?.reshape((batch, d))?, tt, 1.0 / self.k as f64)
             }
         };
         let q: Vec<Vec<Vec<f64>>> = q.to_vec3()?;
