@@ -108,7 +108,7 @@ impl<'a> Bench<'a> {
     }
 
     /// The floor of one resident prediction, seconds.
-    fn floor(&self, model: &NeuMatC, batch: usize) -> f64 {
+    fn floor(&self, model: &DeviceModel, batch: usize) -> f64 {
         let m: usize = model.shapes().iter().map(|&(r, c)| r * c).sum();
         let d = model.latent_dim();
         let bytes = (batch * m + d * m) as f64 * model.dtype().bytes() as f64;
@@ -118,7 +118,6 @@ impl<'a> Bench<'a> {
 
     /// NeuMatC on the device: resident time, download time, held-out error, floor.
     fn neumatc_row(&self, dm: &DeviceModel, fam: &Family, params: &[f64]) -> Result<Value> {
-        let model = dm.model();
         let batch = params.len() / fam.param_dim();
         let opts = PredictOptions::default();
         let t = synced(&self.dev, 3, self.reps(), || dm.predict_resident(params, opts))?;
@@ -126,8 +125,8 @@ impl<'a> Bench<'a> {
         let download = synced(&self.dev, 1, 3, || {
             resident.tensors.iter().map(|t| Ok(t.flatten_all()?.to_vec1::<f32>()?.len())).sum::<Result<usize>>()
         })?;
-        let err = rel_err(model, fam, params, &dm.predict(params, opts)?)?;
-        let floor = self.floor(model, batch);
+        let err = rel_err(dm.spec(), fam, params, &dm.predict(params, opts)?)?;
+        let floor = self.floor(dm, batch);
         Ok(json!({
             "ms": ms(t), "ms_per_matrix": ms(t) / batch as f64, "download_ms": ms(download),
             "relerr": err, "floor_ms": ms(floor), "x_floor": t / floor,
@@ -317,7 +316,7 @@ impl<'a> Bench<'a> {
                 TrainConfig { rank: Some(rank), sampling: SamplingConfig { supervised: 120, ..Default::default() }, ..Default::default() };
             let (model, train_s) = self.train_on_device(&fam, Operation::Svd, cfg)?;
             let test = held_out(&fam, 100, 5000);
-            let err = rel_err(&model, &fam, &test, &model.predict(&test)?)?;
+            let err = rel_err(model.spec(), &fam, &test, &model.predict(&test)?)?;
             println!("  trained in {train_s:.2} s, held-out RelErr_svd {err:.2e} (d = {})", model.latent_dim());
             out["train_s"] = json!(train_s);
             out["relerr"] = json!(err);

@@ -55,10 +55,10 @@ pub fn held_out(fam: &Family, count: usize, seed: u64) -> Vec<f64> {
 }
 
 /// Mean held-out error of a prediction (the paper's metric of the model's operation, in f64).
-pub fn rel_err(model: &NeuMatC, fam: &Family, params: &[f64], pred: &Prediction) -> Result<f64> {
+pub fn rel_err(spec: &neumatc::op::OpSpec, fam: &Family, params: &[f64], pred: &Prediction) -> Result<f64> {
     let a = fam.at(params)?;
     let joint = pred.joint_f64();
-    Ok(metrics::mean(&metrics::rel_err_op(model.spec(), &a, &joint, None)?))
+    Ok(metrics::mean(&metrics::rel_err_op(spec, &a, &joint, None)?))
 }
 
 pub fn quiet(fam: &Family, op: Operation, cfg: &TrainConfig) -> Result<NeuMatC> {
@@ -151,8 +151,8 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
                 let t = Instant::now();
                 let cpu_model = quiet(&fam, Operation::Inverse, &cpu_cfg)?;
                 let cpu_s = t.elapsed().as_secs_f64();
-                let e_gpu = rel_err(&gpu_model, &fam, &p, &gpu_model.predict(&p)?)?;
-                let e_cpu = rel_err(&cpu_model, &fam, &p, &cpu_model.predict(&p)?)?;
+                let e_gpu = rel_err(gpu_model.spec(), &fam, &p, &gpu_model.predict(&p)?)?;
+                let e_cpu = rel_err(cpu_model.spec(), &fam, &p, &cpu_model.predict(&p)?)?;
                 // Passes when the GPU-trained model is accurate in absolute terms and within 3× of the CPU's.
                 let value = e_gpu / (3.0 * e_cpu.max(1e-7));
                 Ok((
@@ -172,7 +172,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
                     TrainConfig { rank: Some(10), sampling: SamplingConfig { supervised: 60, ..Default::default() }, ..cuda_cfg.clone() };
                 let model = quiet(&fam, Operation::Svd, &cfg)?;
                 let p = held_out(&fam, 64, 14);
-                let e = rel_err(&model, &fam, &p, &model.predict_opts(&p, opts, &neumatc::FreshBuffers)?)?;
+                let e = rel_err(model.spec(), &fam, &p, &model.predict_opts(&p, opts, &neumatc::FreshBuffers)?)?;
                 Ok((e, 1e-3, json!({ "train_s": model.report().seconds })))
             }),
         ),
@@ -183,7 +183,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
                 let cfg = TrainConfig { method: Method::Plain, steps: 300, ..cuda_cfg.clone() };
                 let model = quiet(&fam, Operation::Inverse, &cfg)?;
                 let p = held_out(&fam, 32, 15);
-                let e = rel_err(&model, &fam, &p, &model.predict(&p)?)?;
+                let e = rel_err(model.spec(), &fam, &p, &model.predict(&p)?)?;
                 // The plain method is the paper's slow baseline: only a finite, improving answer is asked.
                 Ok((if e.is_finite() && e < 1.0 { 0.0 } else { 1.0 }, 0.0, json!({ "relerr": e })))
             }),

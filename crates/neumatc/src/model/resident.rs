@@ -14,6 +14,8 @@ use crate::device::DeviceSpec;
 /// per component) is paid once. Keep it on the thread that made it (CUDA contexts are per thread).
 #[derive(Debug)]
 pub struct DeviceModel {
+    /// The host model's description: everything but the latent tensors, which live only on the device
+    /// (a model at n = 4096 holds gigabytes of `C`: no second host copy).
     model: NeuMatC,
     spec: DeviceSpec,
     device: Device,
@@ -53,7 +55,21 @@ impl NeuMatC {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(DeviceModel { model: self.clone(), spec, device, mlp, latent })
+        let model = NeuMatC {
+            op: self.op,
+            spec: self.spec.clone(),
+            domain: self.domain.clone(),
+            shapes: self.shapes.clone(),
+            latent_dim: self.latent_dim,
+            mlp: self.mlp.clone(),
+            latent: Vec::new(),
+            dtype: self.dtype,
+            device: self.device,
+            report: self.report.clone(),
+            family: self.family.clone(),
+            family_info: self.family_info.clone(),
+        };
+        Ok(DeviceModel { model, spec, device, mlp, latent })
     }
 }
 
@@ -68,9 +84,24 @@ impl DeviceModel {
         &self.device
     }
 
-    /// The host model this was uploaded from.
-    pub fn model(&self) -> &NeuMatC {
-        &self.model
+    /// The operation with its settings (the metrics take it).
+    pub fn spec(&self) -> &crate::op::OpSpec {
+        &self.model.spec
+    }
+
+    /// Shapes (rows, cols) of the result components.
+    pub fn shapes(&self) -> &[(usize, usize)] {
+        &self.model.shapes
+    }
+
+    /// Latent dimension `d`.
+    pub fn latent_dim(&self) -> usize {
+        self.model.latent_dim
+    }
+
+    /// The dtype of the latent tensors and of the results.
+    pub fn dtype(&self) -> Dtype {
+        self.model.dtype
     }
 
     /// Bytes of weights resident on the device (`Φ` and every `C`).
