@@ -63,8 +63,9 @@ pub fn train(
         return Err(Error::option("method", format!("the plain method is implemented for `inverse` only, not `{}`; use `pod`", op.name())));
     }
     let device = DeviceSpec::parse(&cfg.device)?;
-    device.device()?;
-    let mut ctx = Ctx::new(cfg.steps, on_progress, cancel);
+    // Opened once for the whole run: every CUDA device handle has its own stream, cuBLAS handle and
+    // kernel cache, so each stage reopening it would pay that set-up again.
+    let mut ctx = Ctx::new(cfg.steps, on_progress, cancel, device.device()?);
     ctx.report.device = device.name();
     ctx.report.dtype = cfg.dtype.name().into();
     ctx.report.operation = op.name().into();
@@ -232,10 +233,12 @@ pub(crate) struct Ctx<'a> {
     cancel: &'a AtomicBool,
     pub progress: Progress,
     pub report: TrainReport,
+    /// Where the optimisation and the batched structure terms run (`cfg.device`).
+    pub device: candle_core::Device,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(steps: usize, on_progress: &'a mut dyn FnMut(&Progress), cancel: &'a AtomicBool) -> Self {
+    fn new(steps: usize, on_progress: &'a mut dyn FnMut(&Progress), cancel: &'a AtomicBool, device: candle_core::Device) -> Self {
         let now = Instant::now();
         Self {
             t0: now,
@@ -244,6 +247,7 @@ impl<'a> Ctx<'a> {
             cancel,
             progress: Progress { steps, ..Default::default() },
             report: TrainReport::default(),
+            device,
         }
     }
 
@@ -290,11 +294,6 @@ impl<'a> Ctx<'a> {
         self.last_emit = Instant::now();
         (self.on_progress)(&self.progress);
     }
-}
-
-/// The candle device of `cfg.device`.
-pub(crate) fn cfg_device(cfg: &TrainConfig) -> Result<candle_core::Device> {
-    DeviceSpec::parse(&cfg.device)?.device()
 }
 
 /// Exact joint results (components concatenated) of a batch of matrices, in parallel; a failing matrix

@@ -38,7 +38,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let (n, k) = (family.rows(), family.param_dim());
     let m = n * n;
     let ns = plan.supervised.len() / k;
-    let dev = super::cfg_device(cfg)?;
+    let dev = ctx.device.clone();
     let dt = cfg.dtype.candle();
     let d = cfg.latent_dim.unwrap_or(ns.min(40));
     let domain = family.domain();

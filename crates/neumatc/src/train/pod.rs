@@ -654,7 +654,7 @@ fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCon
         ctx.phase("basis")?;
         let (latent, coef, d_max, sig) = pod_basis(&g_s, m, ns, cfg)?;
         ctx.phase("collocation")?;
-        let basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed, super::cfg_device(cfg)?);
+        let basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed, ctx.device.clone());
         let grams = basis.grams(family, collocation, cfg.structure_loss)?;
         ctx.check_cancel()?;
         if exact_budget == 0 || cand_params.len() / k <= 1 {
@@ -917,7 +917,7 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     let zs: Vec<f64> = (0..ns * d).map(|i| (coef[i] - mean[i % d]) / scale[i % d]).collect();
 
     let domain = family.domain();
-    let dev = super::cfg_device(cfg)?;
+    let dev = ctx.device.clone();
     let mut problem = Problem {
         cfg,
         k,
