@@ -14,12 +14,7 @@ use serde_json::{Value, json};
 
 use crate::Args;
 use crate::checks::{held_out, quiet, rel_err};
-
-/// Median of `v`.
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+use crate::timing::median;
 
 /// Median seconds of `f` on `dev`: `warmup` untimed runs, then `reps` runs each bracketed by a device
 /// synchronisation.

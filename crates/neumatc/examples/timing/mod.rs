@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 /// The median of `v` (the upper one for an even length).
-fn median(mut v: Vec<f64>) -> f64 {
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

@@ -210,11 +210,15 @@ impl Basis {
     /// Points per batched GEMM on the device: `Y` and its transposed copy take `2·8·n·n·d` bytes per point
     /// in full form (`2·8·n·k·d` sketched); a chunk keeps them under 4 GiB.
     fn device_chunk(&self, form: StructureLoss) -> usize {
-        let cols = match form {
+        ((4usize << 30) / (16 * self.n * self.target_cols(form) * self.d).max(1)).clamp(1, 256)
+    }
+
+    /// Columns of the target `I` (`n`) or `Ω` (`k`).
+    fn target_cols(&self, form: StructureLoss) -> usize {
+        match form {
             StructureLoss::Full => self.n,
             StructureLoss::Sketch => self.k,
-        };
-        ((4usize << 30) / (16 * self.n * cols * self.d).max(1)).clamp(1, 256)
+        }
     }
 
     /// The basis on the device: `rhs` (`n × d·c`, row `i` holding `[C_1 X]_i … [C_d X]_i` with `X = I`
@@ -245,10 +249,7 @@ impl Basis {
     fn grams_on_device(&self, a: &crate::MatrixBatch, form: StructureLoss, (rhs, second): &(Tensor, Tensor)) -> Result<Vec<Gram>> {
         let (n, d, batch) = (self.n, self.d, a.batch);
         let at = Tensor::from_slice(&a.data, (batch * n, n), &self.device)?;
-        let cols = match form {
-            StructureLoss::Full => n,
-            StructureLoss::Sketch => self.k,
-        };
+        let cols = self.target_cols(form);
         let y = at.matmul(rhs)?.reshape((batch, n, d, cols))?.transpose(1, 2)?.contiguous()?.reshape((batch, d, n * cols))?;
         let q = y.matmul(&y.transpose(1, 2)?)?;
         let (b, tt, scale) = match form {
