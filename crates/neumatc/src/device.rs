@@ -2,7 +2,7 @@
 
 use candle_core::Device;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A device request as users write it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

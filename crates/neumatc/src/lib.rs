@@ -1,7 +1,7 @@
 //! # neumatc
 //!
 //! Fast parametric matrix operations, learned NeuMatC-style: for a matrix family `A(p)` the result of an
-//! operation (here the inverse) is approximated as `G(p) = Φ_θ(p) · C`, a sine MLP times a latent tensor,
+//! operation (the inverse, a solve, SVD, QR, Cholesky, eigh, expm) is approximated as `G(p) = Φ_θ(p) · C`, a sine MLP times a latent tensor,
 //! trained from a few exact solves plus the operation's algebraic structure at collocation points, with
 //! failure-informed adaptive sampling (Wang et al., *NeuMatC*, arXiv 2511.22934). Inference for a batch
 //! of parameters is one small MLP pass and one GEMM.
@@ -22,10 +22,11 @@
 //! ```
 
 pub mod baseline;
-pub mod complex;
 pub mod device;
+pub mod domain;
 pub mod error;
 pub mod family;
+pub mod linalg;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
@@ -34,18 +35,30 @@ pub mod sampling;
 pub mod sparse;
 pub mod train;
 
-pub use complex::ComplexBatch;
+/// Complex matrices in one place, as before the engine was layered: the storage and embedding
+/// ([`matrix::complex`]), the exact kernels ([`linalg::complex`]), the metrics ([`metrics::complex`]) and
+/// the complex view of a prediction ([`model::complex_component`]).
+pub mod complex {
+    pub use crate::linalg::complex::{ComplexSvd, inverse, svd};
+    pub use crate::matrix::complex::{ComplexBatch, embedding_defect};
+    pub use crate::metrics::complex::{inverse_residuals, rel_err_inverse, rel_err_svd, svd_errors};
+    pub use crate::model::{ComplexComponent, complex_component};
+}
+
 pub use device::DeviceSpec;
+pub use domain::Domain;
 pub use error::{Error, Result};
 pub use family::{
-    CdlArray, CdlConfig, CdlFamily, ControlledRankConfig, ControlledRankFactors, ControlledRankFamily, Domain, Family, SampledFamily,
+    CdlArray, CdlConfig, CdlFamily, ControlledRankConfig, ControlledRankFactors, ControlledRankFamily, Family, SampledFamily,
     SpdFourierConfig, SpdFourierFamily, SyntheticConfig, SyntheticFamily,
 };
+pub use matrix::complex::ComplexBatch;
 pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
+pub use model::TrainReport;
 pub use model::{
     Activation, CheckOptions, CheckReport, Component, ComponentData, DeviceModel, DevicePrediction, Dtype, NeuMatC, PredictOptions,
     Prediction, RefineConfig, Refined, SineMlp,
 };
 pub use op::Operation;
 pub use sampling::{SamplingConfig, Strategy};
-pub use train::{Method, Progress, StructureLoss, TrainConfig, TrainReport, train};
+pub use train::{Method, Progress, StructureLoss, TrainConfig, train};

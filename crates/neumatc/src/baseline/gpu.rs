@@ -46,8 +46,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::SvdBatch;
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 use crate::metrics::{ComponentView, Real};
-use crate::{Error, MatrixBatch, Operation, Result};
+use crate::op::Operation;
 
 /// Largest order `cusolverDn<t>gesvdjBatched` accepts (cuSOLVER: `m, n ≤ 32`).
 pub const JACOBI_BATCHED_MAX_N: usize = 32;
@@ -1264,7 +1266,7 @@ mod tests {
         // writes U_c, V_c column-major (ld n) and S (n per matrix).
         let (n, rank) = (6, 3);
         let a = with_spectrum(1, n, 5).unwrap();
-        let lib = crate::baseline::svd(&MatrixBatch::new(1, n, n, transpose(&a.data, n)).unwrap(), None).unwrap();
+        let lib = crate::linalg::svd(&MatrixBatch::new(1, n, n, transpose(&a.data, n)).unwrap(), None).unwrap();
         let (u_c, v_c) = (transpose(&lib.u.data, n), transpose(&lib.v.data, n));
         let vectors = Layout::ColMajor { ld: n, stride: n * n };
         for r in [rank, n] {
@@ -1273,7 +1275,7 @@ mod tests {
                 s: MatrixBatch::new(1, r, 1, to_row_major(&lib.s.data, 1, r, 1, Layout::ColMajor { ld: n, stride: n })).unwrap(),
                 v: MatrixBatch::new(1, n, r, to_row_major(&u_c, 1, n, r, vectors)).unwrap(),
             };
-            let cpu = crate::baseline::svd(&a, Some(r)).unwrap();
+            let cpu = crate::linalg::svd(&a, Some(r)).unwrap();
             let (ours, cpu) = (reconstruction_errors(&a, &ours).unwrap()[0], reconstruction_errors(&a, &cpu).unwrap()[0]);
             assert!((ours - cpu).abs() < 1e-12, "rank {r}: {ours} vs {cpu}");
         }
@@ -1284,9 +1286,9 @@ mod tests {
         // The library inverts Aᵀ and writes (Aᵀ)⁻¹ column-major: read row-major, that buffer is A⁻¹.
         let n = 5;
         let a = well_conditioned(1, n, 3);
-        let lib = crate::baseline::inverse(&MatrixBatch::new(1, n, n, transpose(&a.data, n)).unwrap()).unwrap();
+        let lib = crate::linalg::inverse(&MatrixBatch::new(1, n, n, transpose(&a.data, n)).unwrap()).unwrap();
         let raw = transpose(&lib.data, n);
-        let exact = crate::baseline::inverse(&a).unwrap();
+        let exact = crate::linalg::inverse(&a).unwrap();
         assert!(crate::metrics::rel_fro_error(&raw, &exact.data) < 1e-28);
     }
 
@@ -1300,9 +1302,9 @@ mod tests {
         let a = well_conditioned(2, 8, 1);
         assert!(a.data.iter().all(|v| v.is_finite()));
         // Diagonally dominant enough to invert comfortably.
-        assert!(crate::baseline::condition_number(a.matrix(0), 8) < 5.0);
+        assert!(crate::linalg::condition_number(a.matrix(0), 8) < 5.0);
         let b = with_spectrum(2, 8, 1).unwrap();
-        let svd = crate::baseline::svd(&b, None).unwrap();
+        let svd = crate::linalg::svd(&b, None).unwrap();
         for (i, s) in svd.s.matrix(1).iter().enumerate() {
             assert!((s - (8 - i) as f64).abs() < 1e-12, "{i}: {s}");
         }

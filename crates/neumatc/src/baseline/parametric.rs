@@ -11,9 +11,11 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-use super::inverse;
-use crate::family::{Domain, Family};
-use crate::{Error, MatrixBatch, Result};
+use crate::domain::Domain;
+use crate::error::{Error, Result};
+use crate::family::Family;
+use crate::linalg::inverse;
+use crate::matrix::MatrixBatch;
 
 /// Largest accepted `maxIters` of [`NniConfig`].
 const MAX_NNI_ITERS: usize = 10_000;
@@ -305,7 +307,7 @@ fn grid(domain: &Domain, nodes: usize) -> Result<(Vec<Axis>, Vec<f64>)> {
 ///
 /// Evaluation is one GEMM, weights (batch × N) · inverses (N × n²), so it costs `2·N·n²` flops per
 /// matrix (`N = nodes^k`): cheaper than an LU inverse only while `N < n/3` or so. The family must be
-/// evaluable at any `p` of its box (a [`crate::SampledFamily`] is known only on its own grid).
+/// evaluable at any `p` of its box (a [`crate::family::SampledFamily`] is known only on its own grid).
 ///
 /// ```
 /// use neumatc::baseline::{Coi, CoiConfig};

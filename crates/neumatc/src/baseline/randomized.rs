@@ -29,8 +29,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use super::SvdBatch;
-use crate::{Error, MatrixBatch, Result};
+use crate::error::{Error, Result};
+use crate::linalg::SvdBatch;
+use crate::matrix::MatrixBatch;
 
 /// Largest accepted `powerIters` (each one costs two more passes over `A`; 1–3 are the usual values).
 const MAX_POWER_ITERS: usize = 100;

@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::Domain;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Rays per cluster `M` (TR 38.901 §7.7.1: 20 rays in each non-specular cluster).
 pub const RAYS_PER_CLUSTER: usize = 20;

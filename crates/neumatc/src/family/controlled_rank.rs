@@ -7,7 +7,8 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 use super::Domain;
-use crate::{Error, MatrixBatch, Result};
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 
 /// Options of [`ControlledRankFamily`]. Every field has a default; JSON uses camelCase names.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -22,69 +22,10 @@ pub use synthetic::{SyntheticConfig, SyntheticFamily};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, MatMut, MatRef, Par};
 
+pub use crate::domain::Domain;
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 use crate::matrix::param_batch;
-use crate::{Error, MatrixBatch, Result};
-
-/// The box `[lo_i, hi_i]` a family's (and a model's) parameters live in.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Domain {
-    /// Lower bound per parameter dimension.
-    pub lo: Vec<f64>,
-    /// Upper bound per parameter dimension.
-    pub hi: Vec<f64>,
-}
-
-impl Domain {
-    /// The unit box `[0, 1]^k`.
-    pub fn unit(k: usize) -> Self {
-        Self { lo: vec![0.0; k], hi: vec![1.0; k] }
-    }
-
-    /// Number of parameter dimensions.
-    pub fn dim(&self) -> usize {
-        self.lo.len()
-    }
-
-    /// Checks length, finiteness and that every parameter lies in the box (with a relative slack of 1e-9).
-    /// Returns the batch size.
-    pub fn check(&self, params: &[f64]) -> Result<usize> {
-        self.check_extrapolate(params, false).map(|(batch, _)| batch)
-    }
-
-    /// [`Domain::check`], but with `extrapolate` parameters outside the box are allowed and counted.
-    /// Returns the batch size and the number of parameters outside.
-    pub fn check_extrapolate(&self, params: &[f64], extrapolate: bool) -> Result<(usize, usize)> {
-        let k = self.dim();
-        let batch = param_batch(params, k)?;
-        let mut count = 0;
-        for (i, p) in params.chunks_exact(k).enumerate() {
-            let outside = p.iter().zip(self.lo.iter().zip(&self.hi)).any(|(&x, (&lo, &hi))| {
-                let slack = 1e-9 * (hi - lo).abs().max(1e-300);
-                x < lo - slack || x > hi + slack
-            });
-            if outside && !extrapolate {
-                return Err(Error::OutOfDomain { index: i, p: p.to_vec(), lo: self.lo.clone(), hi: self.hi.clone() });
-            }
-            count += usize::from(outside);
-        }
-        Ok((batch, count))
-    }
-
-    /// Maps parameters to `[-1, 1]^k`, the input range of the MLP. Returns `batch * k` values.
-    pub fn normalize(&self, params: &[f64]) -> Vec<f64> {
-        let k = self.dim();
-        params
-            .chunks_exact(k)
-            .flat_map(|p| {
-                p.iter().zip(self.lo.iter().zip(&self.hi)).map(
-                    |(&x, (&lo, &hi))| {
-                        if hi > lo { 2.0 * (x - lo) / (hi - lo) - 1.0 } else { 0.0 }
-                    },
-                )
-            })
-            .collect()
-    }
-}
 
 /// A source of parametric matrices. Cheap to clone (shares its data).
 #[derive(Debug, Clone)]
@@ -176,7 +117,7 @@ impl Family {
     }
 
     /// The user's complex matrices on a grid (stored as real embeddings; see [`crate::complex`]).
-    pub fn from_samples_complex(param_dim: usize, params: Vec<f64>, matrices: &crate::ComplexBatch) -> Result<Self> {
+    pub fn from_samples_complex(param_dim: usize, params: Vec<f64>, matrices: &crate::matrix::complex::ComplexBatch) -> Result<Self> {
         Ok(Family::Sampled(Arc::new(SampledFamily::new_complex(param_dim, params, matrices)?)))
     }
 
@@ -198,18 +139,18 @@ impl Family {
 
     /// `A(p)` of a complex family as complex matrices: (batch, m, n). A real family's matrices come back
     /// with zero imaginary parts.
-    pub fn at_complex(&self, params: &[f64]) -> Result<crate::ComplexBatch> {
+    pub fn at_complex(&self, params: &[f64]) -> Result<crate::matrix::complex::ComplexBatch> {
         if let Family::Cdl(f) = self {
             let batch = self.domain().check(params)?;
             crate::matrix::check_alloc("A(p)", batch, f.rows() * f.cols(), 16)?;
-            return Ok(crate::ComplexBatch::from_c64(batch, f.rows(), f.cols(), &f.at_complex(params)?));
+            return Ok(crate::matrix::complex::ComplexBatch::from_c64(batch, f.rows(), f.cols(), &f.at_complex(params)?));
         }
         let a = self.at(params)?;
         if self.is_complex() {
-            crate::ComplexBatch::from_embedding(&a)
+            crate::matrix::complex::ComplexBatch::from_embedding(&a)
         } else {
             let im = vec![0.0; a.data.len()];
-            Ok(crate::ComplexBatch { batch: a.batch, rows: a.rows, cols: a.cols, re: a.data, im })
+            Ok(crate::matrix::complex::ComplexBatch { batch: a.batch, rows: a.rows, cols: a.cols, re: a.data, im })
         }
     }
 

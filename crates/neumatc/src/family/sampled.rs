@@ -1,8 +1,9 @@
 //! The user's own matrices on a grid of parameters.
 
 use super::Domain;
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 use crate::matrix::{check_finite, check_len, param_batch};
-use crate::{Error, MatrixBatch, Result};
 
 /// `A(p)` known at a finite set of parameters (1-D or k-D). The grid is the pool training draws its
 /// supervised samples and collocation candidates from; the domain is the grid's bounding box.
@@ -53,7 +54,7 @@ impl SampledFamily {
 
     /// Complex matrices on a grid: stored as their real embeddings (`2m × 2n`), which is what
     /// [`SampledFamily::at`] returns; the family reports itself as complex.
-    pub fn new_complex(param_dim: usize, params: Vec<f64>, matrices: &crate::ComplexBatch) -> Result<Self> {
+    pub fn new_complex(param_dim: usize, params: Vec<f64>, matrices: &crate::matrix::complex::ComplexBatch) -> Result<Self> {
         check_finite("fromSamples matrices (re)", &matrices.re)?;
         check_finite("fromSamples matrices (im)", &matrices.im)?;
         let mut fam = Self::new(param_dim, params, matrices.embed())?;

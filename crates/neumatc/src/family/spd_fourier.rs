@@ -9,7 +9,8 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 use super::Domain;
-use crate::{Error, MatrixBatch, Result};
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 
 /// Default standard deviation of the entries of `B(p)` is `DEFAULT_SPD_SCALE / (√n + √rank)`. By the
 /// Marchenko–Pastur law the largest eigenvalue of `B(p)B(p)ᵀ` is then about `DEFAULT_SPD_SCALE² = 9`

@@ -10,7 +10,8 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 use super::Domain;
-use crate::{Error, MatrixBatch, Result};
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 
 /// Default scale of `A0` and `B0` is `DEFAULT_SCALE · n^(-1/4)`: then `BᵀA` has entries of order
 /// `DEFAULT_SCALE²` whatever `n`, its eigenvalues stay away from `−ε`, and `H(p)` stays well-conditioned

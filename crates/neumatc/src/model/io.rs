@@ -29,10 +29,11 @@ use serde_json::{Value, json};
 
 use super::{Activation, Dtype, Latent, NeuMatC, SineMlp};
 use crate::device::DeviceSpec;
-use crate::family::{Domain, Family};
+use crate::domain::Domain;
+use crate::error::{Error, Result};
+use crate::family::Family;
+use crate::model::TrainReport;
 use crate::op::{OpSpec, Operation};
-use crate::train::TrainReport;
-use crate::{Error, Result};
 
 /// Version of the model file format this library writes (and the newest it reads).
 pub const FORMAT_VERSION: u32 = 1;

@@ -4,7 +4,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::Result;
+use crate::error::Result;
 
 /// Activation of the hidden layers. The paper uses `sin(ω·)`; the others are there for comparison (Table 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

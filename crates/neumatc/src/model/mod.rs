@@ -1,8 +1,10 @@
 //! The trained NeuMatC model: `G(p) = Φ_θ(p) · C` per result component.
 
 mod check;
+mod complex;
 mod io;
 mod mlp;
+mod report;
 mod resident;
 
 use candle_core::{DType, Device, Tensor};
@@ -10,17 +12,19 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 pub use check::{CheckOptions, CheckReport, RefineConfig, Refined};
+pub use complex::{ComplexComponent, complex_component};
 pub use io::{FORMAT_VERSION, read_metadata};
 pub use mlp::{Activation, SineMlp};
 pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
+pub use report::TrainReport;
 pub use resident::{DeviceModel, DevicePrediction};
 
-use crate::Result;
 use crate::device::DeviceSpec;
-use crate::family::{Domain, Family};
+use crate::domain::Domain;
+use crate::error::Result;
+use crate::family::Family;
 use crate::matrix::{BufferSource, FreshBuffers};
 use crate::op::{OpSpec, Operation};
-use crate::train::TrainReport;
 
 /// Floating-point type of a model's weights and predictions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -190,7 +194,7 @@ impl NeuMatC {
     }
 
     /// Whether the model was trained on complex matrices (its results are embedded: read them with
-    /// [`crate::complex::complex_component`]).
+    /// [`crate::model::complex::complex_component`]).
     pub fn is_complex(&self) -> bool {
         self.spec.complex
     }
@@ -256,21 +260,21 @@ impl NeuMatC {
         match given.or(self.family.as_ref()) {
             Some(f) => {
                 if (f.rows(), f.cols()) != (self.spec.rows, self.spec.cols) {
-                    return Err(crate::Error::ShapeMismatch {
+                    return Err(crate::error::Error::ShapeMismatch {
                         op,
                         expected: vec![self.spec.rows, self.spec.cols],
                         got: vec![f.rows(), f.cols()],
                     });
                 }
                 if f.param_dim() != self.param_dim() {
-                    return Err(crate::Error::option(
+                    return Err(crate::error::Error::option(
                         "family",
                         format!("has {} parameter dimensions, the model {}", f.param_dim(), self.param_dim()),
                     ));
                 }
                 Ok(f)
             }
-            None => Err(crate::Error::option(
+            None => Err(crate::error::Error::option(
                 "family",
                 format!(
                     "{op} needs A(p): this model was trained on {} and does not carry it; pass the family",
@@ -355,14 +359,14 @@ impl NeuMatC {
     /// parameter). Returns (batch, n, 1) in the model's dtype.
     pub fn apply(&self, params: &[f64], b: &[f64]) -> Result<Component> {
         if self.op != Operation::Inverse {
-            return Err(crate::Error::option("apply", format!("needs an `inverse` model, this one learned `{}`", self.op.name())));
+            return Err(crate::error::Error::option("apply", format!("needs an `inverse` model, this one learned `{}`", self.op.name())));
         }
         if self.spec.complex {
-            return Err(crate::Error::option("apply", "is not available for complex models yet (predict the inverse and multiply)"));
+            return Err(crate::error::Error::option("apply", "is not available for complex models yet (predict the inverse and multiply)"));
         }
         let n = self.shapes[0].0;
         if b.len() != n {
-            return Err(crate::Error::ShapeMismatch { op: "apply", expected: vec![n], got: vec![b.len()] });
+            return Err(crate::error::Error::ShapeMismatch { op: "apply", expected: vec![n], got: vec![b.len()] });
         }
         crate::matrix::check_finite("apply b", b)?;
         let batch = self.domain.check(params)?;

@@ -5,8 +5,8 @@
 use candle_core::{Device, Tensor};
 
 use super::{Component, ComponentData, Dtype, Latent, NeuMatC, PredictOptions, Prediction, SineMlp};
-use crate::Result;
 use crate::device::DeviceSpec;
+use crate::error::Result;
 
 /// A [`NeuMatC`] model with `Φ` and every latent tensor `C` uploaded to one device.
 ///
@@ -25,7 +25,7 @@ pub struct DeviceModel {
 }
 
 /// Predicted components still on the device: one `(batch, rows·cols)` tensor per component, in
-/// [`crate::Operation::components`] order.
+/// [`crate::op::Operation::components`] order.
 #[derive(Debug)]
 pub struct DevicePrediction {
     /// The tensors.
@@ -35,7 +35,7 @@ pub struct DevicePrediction {
 }
 
 impl NeuMatC {
-    /// Uploads the model to `spec` ([`crate::Error::DeviceUnavailable`] without CUDA support or hardware).
+    /// Uploads the model to `spec` ([`crate::error::Error::DeviceUnavailable`] without CUDA support or hardware).
     /// A model trained on one device runs on any other: the weights are plain host arrays until here.
     pub fn to_device(&self, spec: DeviceSpec) -> Result<DeviceModel> {
         let device = spec.device()?;
@@ -160,7 +160,9 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     use super::*;
-    use crate::{Family, Operation, SyntheticConfig, TrainConfig};
+    use crate::family::{Family, SyntheticConfig};
+    use crate::op::Operation;
+    use crate::train::TrainConfig;
 
     fn model(dtype: &str, op: Operation) -> NeuMatC {
         let fam = Family::synthetic(SyntheticConfig { n: 12, rank: 3, ..Default::default() }).unwrap();

@@ -1,13 +1,15 @@
 //! What is approximated: the matrix operations, their result components, exact solvers, the alignment of
 //! training data along `p`, the algebraic structure residuals and the paper's error metrics.
 
-mod linalg;
+pub(crate) mod align;
+pub(crate) mod complex;
+pub(crate) mod measure;
 mod residual;
 
-use crate::baseline;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::linalg::{self, matmul};
+use align::greedy_match;
 
-pub(crate) use linalg::matmul;
 pub use residual::Probe;
 
 /// A matrix operation NeuMatC can learn.
@@ -252,29 +254,31 @@ impl OpSpec {
         let (m, n) = (self.rows, self.cols);
         let parts: Vec<Vec<f64>> = match self.op {
             Operation::Inverse if self.complex => {
-                vec![crate::complex::inverse_stacked(a, n / 2).ok_or_else(|| Error::Singular { op: "inverse", p: p.to_vec() })?]
+                vec![crate::linalg::complex::inverse_stacked(a, n / 2).ok_or_else(|| Error::Singular { op: "inverse", p: p.to_vec() })?]
             }
             Operation::Inverse => {
                 let mut g = vec![0.0; n * n];
-                baseline::inverse_matrix(a, n, &mut g, faer::Par::Seq).map_err(|_| Error::Singular { op: "inverse", p: p.to_vec() })?;
+                linalg::inverse_matrix(a, n, &mut g, faer::Par::Seq).map_err(|_| Error::Singular { op: "inverse", p: p.to_vec() })?;
                 vec![g]
             }
-            Operation::Solve => vec![baseline::solve_matrix(a, n, self.rhs.as_deref().unwrap_or_default()).map_err(|e| at_p(e, p))?],
-            Operation::Svd if self.complex => vec![crate::complex::svd_stacked(a, m / 2, n / 2, self.rank).map_err(|e| at_p(e, p))?],
+            Operation::Solve => vec![linalg::solve_matrix(a, n, self.rhs.as_deref().unwrap_or_default()).map_err(|e| at_p(e, p))?],
+            Operation::Svd if self.complex => {
+                vec![crate::linalg::complex::svd_stacked(a, m / 2, n / 2, self.rank).map_err(|e| at_p(e, p))?]
+            }
             Operation::Svd => {
-                let (u, s, v) = baseline::svd_matrix(a, m, n, self.rank).map_err(|e| at_p(e, p))?;
+                let (u, s, v) = linalg::svd_matrix(a, m, n, self.rank).map_err(|e| at_p(e, p))?;
                 vec![u, s, v]
             }
             Operation::Qr => {
-                let (q, r) = baseline::qr_matrix(a, m, n).map_err(|e| at_p(e, p))?;
+                let (q, r) = linalg::qr_matrix(a, m, n).map_err(|e| at_p(e, p))?;
                 vec![q, r]
             }
-            Operation::Cholesky => vec![baseline::cholesky_matrix(a, n).map_err(|e| at_p(e, p))?],
+            Operation::Cholesky => vec![linalg::cholesky_matrix(a, n).map_err(|e| at_p(e, p))?],
             Operation::Eigh => {
-                let (values, vectors) = baseline::eigh_matrix(a, n).map_err(|e| at_p(e, p))?;
+                let (values, vectors) = linalg::eigh_matrix(a, n).map_err(|e| at_p(e, p))?;
                 vec![values, vectors]
             }
-            Operation::Expm => vec![baseline::expm_matrix(a, n).map_err(|e| at_p(e, p))?],
+            Operation::Expm => vec![linalg::expm_matrix(a, n).map_err(|e| at_p(e, p))?],
         };
         Ok(parts.concat())
     }
@@ -303,7 +307,7 @@ impl OpSpec {
     pub fn align(&self, reference: &[f64], g: &mut [f64]) {
         let (m, n) = (self.rows, self.cols);
         if self.complex && self.op == Operation::Svd {
-            return crate::complex::align_svd(reference, g, m / 2, n / 2, self.rank);
+            return align::align_complex_svd(reference, g, m / 2, n / 2, self.rank);
         }
         // (left vectors rows, right vectors rows or 0, number of vectors)
         let (rows_u, rows_v, r) = match self.op {
@@ -385,7 +389,7 @@ impl OpSpec {
                 let ax = matmul(a, n, n, false, parts[0], n, 1, false);
                 (diff2(&ax, b) / b.iter().map(|v| v * v).sum::<f64>()).sqrt()
             }
-            Operation::Svd if self.complex => crate::complex::svd_rel_err_stacked(a, g, m / 2, n / 2, self.rank),
+            Operation::Svd if self.complex => complex::svd_rel_err_stacked(a, g, m / 2, n / 2, self.rank),
             Operation::Svd => {
                 let r = self.rank;
                 let us: Vec<f64> = (0..m * r).map(|i| parts[0][i] * parts[1][i % r]).collect();
@@ -413,7 +417,7 @@ impl OpSpec {
     pub fn orthogonality_defect(&self, g: &[f64]) -> Option<f64> {
         let parts = self.split(g);
         if self.complex {
-            let defect = |x: &[f64], rows: usize| crate::complex::orthogonality_defect_stacked(x, rows / 2, self.rank);
+            let defect = |x: &[f64], rows: usize| complex::orthogonality_defect_stacked(x, rows / 2, self.rank);
             return (self.op == Operation::Svd).then(|| defect(parts[0], self.rows).max(defect(parts[2], self.cols)));
         }
         let factors: Vec<(&[f64], usize, usize)> = match self.op {
@@ -434,23 +438,6 @@ impl OpSpec {
     pub fn linear(&self) -> bool {
         matches!(self.op, Operation::Inverse | Operation::Solve | Operation::Expm)
     }
-}
-
-/// Greedy matching of `r` reference slots to `r` current vectors by `score[i * r + j]` (reference `i`
-/// vs current `j`), largest first: returns, per reference slot, the current vector it gets.
-pub(crate) fn greedy_match(score: &[f64], r: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..r * r).collect();
-    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
-    let mut slot_of = vec![usize::MAX; r];
-    let mut used = vec![false; r];
-    for idx in order {
-        let (i, j) = (idx / r, idx % r);
-        if slot_of[i] == usize::MAX && !used[j] {
-            slot_of[i] = j;
-            used[j] = true;
-        }
-    }
-    slot_of
 }
 
 /// Puts the parameter `p` into an error from a per-matrix solver.

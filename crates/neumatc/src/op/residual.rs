@@ -8,9 +8,9 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
-use super::{OpSpec, Operation, matmul};
+use super::{OpSpec, Operation};
+use crate::linalg::{gaussian, matmul, scale_cols, scale_rows, sub};
 
 /// Gaussian probe columns `Ω` (`n × k`, row-major) of the sketched residual blocks.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ impl Probe {
     /// `k` standard normal columns of length `n`, seeded.
     pub fn new(n: usize, k: usize, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9);
-        Self { omega: (0..n * k).map(|_| StandardNormal.sample(&mut rng)).collect(), n, k }
+        Self { omega: gaussian(&mut rng, n * k), n, k }
     }
 
     /// `X Ω` for row-major `X` (`rows × n`), or `Xᵀ Ω` when `t` (X is `n × cols`).
@@ -37,23 +37,8 @@ fn scale(v: &mut [f64], s: f64) {
     v.iter_mut().for_each(|x| *x *= s);
 }
 
-fn sub(a: &mut [f64], b: &[f64]) {
-    a.iter_mut().zip(b).for_each(|(x, y)| *x -= y);
-}
-
 fn add(a: &mut [f64], b: &[f64]) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-}
-
-/// `X diag(s)` for row-major `X` (`rows × s.len()`).
-fn scale_cols(x: &[f64], s: &[f64]) -> Vec<f64> {
-    let r = s.len();
-    x.iter().enumerate().map(|(i, v)| v * s[i % r]).collect()
-}
-
-/// `diag(s) X` for row-major `X` (`s.len() × cols`).
-fn scale_rows(x: &[f64], s: &[f64], cols: usize) -> Vec<f64> {
-    x.iter().enumerate().map(|(i, v)| v * s[i / cols]).collect()
 }
 
 impl OpSpec {

@@ -5,8 +5,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::family::{Domain, Family};
-use crate::{Error, Result};
+use crate::domain::Domain;
+use crate::error::{Error, Result};
+use crate::family::Family;
 
 /// How new collocation points are chosen every `addEvery` steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

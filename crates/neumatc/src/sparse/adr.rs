@@ -9,8 +9,8 @@ use faer::sparse::linalg::solvers::{Lu, SymbolicLu};
 use rayon::prelude::*;
 
 use super::{Pattern, SparseMat, norm2};
-use crate::family::Domain;
-use crate::{Error, Result};
+use crate::domain::Domain;
+use crate::error::{Error, Result};
 
 /// Largest grid side `m` [`AdrFamily::new`] accepts (`n = m² = 10⁶` unknowns).
 pub const MAX_GRID: usize = 1000;

@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use super::{AdrFamily, Pattern, axpy, dot, norm2};
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Options of [`krylov_sequence`]. Every field has a default; JSON uses camelCase names.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

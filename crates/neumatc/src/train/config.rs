@@ -1,8 +1,8 @@
 //! Training options. Defaults live here and only here (the TS layer passes `undefined` through).
 
+use crate::error::{Error, Result};
 use crate::model::{Activation, Dtype};
 use crate::sampling::SamplingConfig;
-use crate::{Error, Result};
 
 /// How `C` and `Φ` are fitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -157,7 +157,7 @@ impl TrainConfig {
         if self.steps > 10_000_000 {
             return Err(Error::option("steps", format!("must be at most 1e7, got {}", self.steps)));
         }
-        crate::DeviceSpec::parse(&self.device)?;
+        crate::device::DeviceSpec::parse(&self.device)?;
         self.sampling.validate()
     }
 

@@ -12,7 +12,7 @@ use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 use super::pod::Quad;
-use crate::Result;
+use crate::error::Result;
 use crate::family::Family;
 use crate::op::{OpSpec, Probe};
 

@@ -5,7 +5,7 @@ mod config;
 mod general;
 mod plain;
 mod pod;
-mod report;
+mod progress;
 mod sparse;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,15 +13,20 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+/// Re-exported from [`crate::model`], which owns the report (a model file carries it).
+pub use crate::model::TrainReport;
 pub use config::{Method, StructureLoss, TrainConfig};
-pub use report::{Progress, TrainReport};
+pub use progress::Progress;
 
 use crate::device::DeviceSpec;
+use crate::error::{Error, Result};
 use crate::family::Family;
+use crate::matrix::MatrixBatch;
+use crate::metrics;
+use crate::model::Dtype;
 use crate::model::{Latent, NeuMatC, SineMlp};
 use crate::op::{OpSpec, Operation};
 use crate::sampling::{self, SamplePlan};
-use crate::{Dtype, Error, MatrixBatch, Result, metrics};
 
 /// Learns `p ↦ op(A(p))` for `family`.
 ///
@@ -98,7 +103,7 @@ pub fn train(
     // compactly as its first block column afterwards (see `build_model`).
     if spec.complex && op == Operation::Inverse {
         let h = spec.cols / 2;
-        g_s = g_s.chunks(2 * h * h).flat_map(|g| crate::complex::expand_stacked(g, h)).collect();
+        g_s = g_s.chunks(2 * h * h).flat_map(|g| crate::matrix::complex::expand_stacked(g, h)).collect();
     }
     match op {
         Operation::Inverse => check_conditioning(&a_s, &g_s, &plan.supervised, k, cfg, &mut ctx)?,
@@ -340,7 +345,7 @@ fn check_separation(spec: &OpSpec, g: &[f64], params: &[f64], k: usize, ctx: &mu
 /// Aligns exact results along `p` (signs and order of singular/eigen vectors): samples are visited in
 /// the order of a nearest-neighbour spanning tree of their (normalised) parameters, each aligned to its
 /// nearest already-aligned neighbour. In 1-D this is the sweep along sorted `p`.
-pub fn align_samples(spec: &OpSpec, params: &[f64], mut g: Vec<f64>, domain: &crate::Domain) -> Vec<f64> {
+pub fn align_samples(spec: &OpSpec, params: &[f64], mut g: Vec<f64>, domain: &crate::domain::Domain) -> Vec<f64> {
     let k = domain.dim();
     let m = spec.output_len();
     let x = domain.normalize(params);
@@ -377,7 +382,14 @@ pub fn align_samples(spec: &OpSpec, params: &[f64], mut g: Vec<f64>, domain: &cr
 }
 
 /// Aligns new exact results `g_new` (at `added`) to their nearest existing samples.
-pub(crate) fn align_to(spec: &OpSpec, params: &[f64], g: &[f64], added: &[f64], mut g_new: Vec<f64>, domain: &crate::Domain) -> Vec<f64> {
+pub(crate) fn align_to(
+    spec: &OpSpec,
+    params: &[f64],
+    g: &[f64],
+    added: &[f64],
+    mut g_new: Vec<f64>,
+    domain: &crate::domain::Domain,
+) -> Vec<f64> {
     if !spec.needs_alignment() || params.is_empty() {
         return g_new;
     }
@@ -394,7 +406,7 @@ pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: 
     let n = a.rows;
     let conds: Vec<f64> = (0..a.batch)
         .into_par_iter()
-        .map(|i| crate::baseline::spectral_norm(a.matrix(i), n) * crate::baseline::spectral_norm(&g[i * n * n..(i + 1) * n * n], n))
+        .map(|i| crate::linalg::spectral_norm(a.matrix(i), n) * crate::linalg::spectral_norm(&g[i * n * n..(i + 1) * n * n], n))
         .collect();
     let Some((imax, &cmax)) = conds.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else { return Ok(()) };
     let cmin = conds.iter().copied().fold(f64::INFINITY, f64::min);
@@ -436,7 +448,7 @@ fn check_condition_estimates(family: &Family, params: &[f64], cfg: &TrainConfig,
     for chunk in params.chunks(64 * k) {
         ctx.check_cancel()?;
         let a = family.at(chunk)?;
-        let conds: Vec<f64> = (0..a.batch).into_par_iter().map(|i| crate::baseline::condition_estimate(a.matrix(i), n)).collect();
+        let conds: Vec<f64> = (0..a.batch).into_par_iter().map(|i| crate::linalg::condition_estimate(a.matrix(i), n)).collect();
         for (i, c) in conds.into_iter().enumerate() {
             best = best.min(c);
             if worst.as_ref().is_none_or(|(w, _)| c > *w || c.is_nan()) {

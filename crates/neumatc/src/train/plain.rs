@@ -10,7 +10,7 @@ use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
 
 use super::{Ctx, Fit, StructureLoss, TrainConfig};
-use crate::Result;
+use crate::error::Result;
 use crate::family::Family;
 use crate::model::{SineMlp, mlp_forward};
 use crate::sampling::{self, SamplePlan};

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use super::general::General;
 use super::{Ctx, Fit, StructureLoss, TrainConfig};
-use crate::Result;
+use crate::error::Result;
 use crate::family::Family;
 use crate::model::SineMlp;
 use crate::op::{OpSpec, Operation};
@@ -246,7 +246,7 @@ impl Basis {
 
     /// [`Basis::gram`] of every matrix of `a` at once on the device: `Y = A·rhs` as one `(B·n) × n × d·c`
     /// GEMM, then `Q = Y Yᵀ` batched, `b` as one more product. Only `Q` and `b` come back to the host.
-    fn grams_on_device(&self, a: &crate::MatrixBatch, form: StructureLoss, (rhs, second): &(Tensor, Tensor)) -> Result<Vec<Gram>> {
+    fn grams_on_device(&self, a: &crate::matrix::MatrixBatch, form: StructureLoss, (rhs, second): &(Tensor, Tensor)) -> Result<Vec<Gram>> {
         let (n, d, batch) = (self.n, self.d, a.batch);
         let at = Tensor::from_slice(&a.data, (batch * n, n), &self.device)?;
         let cols = self.target_cols(form);
@@ -482,7 +482,7 @@ type PodBasis = (Vec<f64>, Vec<f64>, usize, Vec<f64>);
 /// singular values)`, with `d` from `latentDim` or the tail-energy tolerance `latentTol`.
 fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) -> Result<PodBasis> {
     let s = MatRef::from_column_major_slice(g, m, count);
-    let svd = s.thin_svd().map_err(|_| crate::Error::NoConvergence { op: "pod basis (svd)", iters: 0 })?;
+    let svd = s.thin_svd().map_err(|_| crate::error::Error::NoConvergence { op: "pod basis (svd)", iters: 0 })?;
     let rank = m.min(count);
     let sig: Vec<f64> = (0..rank).map(|i| svd.S()[i]).collect();
     let total: f64 = sig.iter().map(|v| v * v).sum();
@@ -1033,8 +1033,8 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SyntheticConfig;
     use crate::family::Family;
+    use crate::family::SyntheticConfig;
 
     fn small_basis(n: usize, d: usize) -> (Family, Basis) {
         let fam = Family::synthetic(SyntheticConfig { n, rank: 3, seed: 5, ..Default::default() }).unwrap();
@@ -1042,7 +1042,7 @@ mod tests {
         let a = fam.at(&p).unwrap();
         let mut g = vec![0.0; a.data.len()];
         for i in 0..d {
-            crate::baseline::inverse_matrix(a.matrix(i), n, &mut g[i * n * n..(i + 1) * n * n], Par::Seq).unwrap();
+            crate::linalg::inverse_matrix(a.matrix(i), n, &mut g[i * n * n..(i + 1) * n * n], Par::Seq).unwrap();
         }
         let cfg = TrainConfig { latent_dim: Some(d), ..Default::default() };
         let (latent, _, dd, _) = pod_basis(&g, n * n, d, &cfg).unwrap();

@@ -11,7 +11,7 @@ use faer::{Accum, MatRef, Par};
 use rayon::prelude::*;
 
 use super::pod::{Gram, Quad};
-use crate::Result;
+use crate::error::Result;
 use crate::sparse::AdrFamily;
 
 /// The basis and the cross products its structure terms need.

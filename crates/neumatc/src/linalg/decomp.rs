@@ -20,8 +20,9 @@ use faer::{Accum, ColMut, Conj, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::{EighBatch, QrBatch, SvdBatch, Threads};
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 use crate::matrix::{check_finite, check_len};
-use crate::{Error, MatrixBatch, Result};
 
 // ---------------------------------------------------------------------------------------------------
 // Batched entry points

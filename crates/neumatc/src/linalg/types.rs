@@ -1,6 +1,6 @@
 //! Result types shared by the decomposition baselines.
 
-use crate::MatrixBatch;
+use crate::matrix::MatrixBatch;
 
 /// A batch of (thin or truncated) SVDs `A = U diag(S) Vᵀ`.
 #[derive(Debug, Clone, PartialEq)]

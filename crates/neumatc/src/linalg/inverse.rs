@@ -5,8 +5,9 @@ use faer::linalg::lu::partial_pivoting::{factor, inverse as lu_inverse, solve as
 use faer::{MatMut, MatRef, Par};
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 use crate::matrix::{BufferSource, FreshBuffers};
-use crate::{Error, MatrixBatch, Result};
 
 /// How many threads a batched baseline uses. Default: rayon's global pool (`RAYON_NUM_THREADS`, else all cores).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,11 +1,14 @@
 //! The paper's error metrics, computed in f64 whatever the precision of the prediction.
 
+pub mod complex;
+
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
+use crate::matrix::MatrixBatch;
 use crate::matrix::check_len;
 use crate::op::{OpSpec, Operation};
-use crate::{Error, MatrixBatch, Result};
 
 /// A value a prediction may hold (`f32` or `f64`), widened to f64 for the metric.
 pub trait Real: Copy + Send + Sync + Into<f64> {}
@@ -127,7 +130,7 @@ impl<'a> ComponentView<'a> {
 
 /// The per-matrix error of [`OpSpec::rel_err`] for every matrix of `a`; `joint` holds `a.batch` joint
 /// results (`spec.output_len()` values each, components concatenated in [`Operation::components`] order).
-/// `exact` (same layout) is read by `expm` only, and computed here ([`crate::baseline::expm_matrix`])
+/// `exact` (same layout) is read by `expm` only, and computed here ([`crate::linalg::expm_matrix`])
 /// when absent.
 ///
 /// Fails with `ShapeMismatch` when `a` is not `spec.rows × spec.cols` or a buffer has the wrong length,
@@ -332,7 +335,7 @@ fn error_at(spec: &OpSpec, a: &MatrixBatch, i: usize, g: &[f64], exact: Option<&
     let computed;
     let exact = match (spec.op, exact) {
         (Operation::Expm, None) => {
-            computed = crate::baseline::expm_matrix(ai, spec.rows).map_err(|e| in_batch(e, i))?;
+            computed = crate::linalg::expm_matrix(ai, spec.rows).map_err(|e| in_batch(e, i))?;
             Some(computed.as_slice())
         }
         (_, e) => e,

@@ -1,6 +1,8 @@
 //! Batches of dense matrices and the checks every entry point runs on them.
 
-use crate::{Error, Result};
+pub mod complex;
+
+use crate::error::{Error, Result};
 
 /// A batch of dense real matrices, row-major within a matrix and batch-major across matrices.
 #[derive(Debug, Clone, PartialEq)]
