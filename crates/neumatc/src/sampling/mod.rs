@@ -161,6 +161,22 @@ pub fn uniform(domain: &Domain, count: usize, rng: &mut impl Rng) -> Vec<f64> {
     (0..count * k).map(|i| domain.lo[i % k] + rng.random::<f64>() * (domain.hi[i % k] - domain.lo[i % k])).collect()
 }
 
+/// For each point of `params`, the index of the nearest point of `samples` (both `k`-dim, compared in
+/// normalised coordinates).
+pub(crate) fn nearest(params: &[f64], samples: &[f64], k: usize) -> Vec<usize> {
+    params
+        .chunks(k)
+        .map(|p| {
+            samples
+                .chunks(k)
+                .enumerate()
+                .map(|(j, s)| (j, p.iter().zip(s).map(|(a, b)| (a - b).powi(2)).sum::<f64>()))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or(0, |(j, _)| j)
+        })
+        .collect()
+}
+
 /// Greedy farthest-point subset of `count` rows of `points` (`k` columns), starting at row `start`.
 fn farthest_points(points: &[f64], k: usize, count: usize, start: usize) -> Vec<usize> {
     let n = points.len() / k;

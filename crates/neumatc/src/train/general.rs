@@ -11,7 +11,7 @@
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
-use super::pod::Quad;
+use super::quad::Quad;
 use crate::error::Result;
 use crate::family::Family;
 use crate::op::{OpSpec, Probe};
@@ -166,20 +166,4 @@ impl General {
         self.latent.truncate(d * self.m);
         self.d = d;
     }
-}
-
-/// For each point of `params`, the index of the nearest point of `samples` (both `k`-dim, compared in
-/// normalised coordinates).
-pub(super) fn nearest(params: &[f64], samples: &[f64], k: usize) -> Vec<usize> {
-    params
-        .chunks(k)
-        .map(|p| {
-            samples
-                .chunks(k)
-                .enumerate()
-                .map(|(j, s)| (j, p.iter().zip(s).map(|(a, b)| (a - b).powi(2)).sum::<f64>()))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map_or(0, |(j, _)| j)
-        })
-        .collect()
 }

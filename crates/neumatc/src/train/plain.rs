@@ -9,7 +9,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
 
-use super::{Ctx, Fit, StructureLoss, TrainConfig};
+use super::config::{StructureLoss, TrainConfig};
+use super::run::{Ctx, Fit};
 use crate::error::Result;
 use crate::family::Family;
 use crate::model::{SineMlp, mlp_forward};

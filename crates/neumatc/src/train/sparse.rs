@@ -10,7 +10,7 @@
 use faer::{Accum, MatRef, Par};
 use rayon::prelude::*;
 
-use super::pod::{Gram, Quad};
+use super::quad::{Gram, Quad};
 use crate::error::Result;
 use crate::sparse::AdrFamily;
 
