@@ -208,7 +208,7 @@ export function checkRust(srcDir, layers) {
       }
     }
   }
-  problems.push(...cycles(edges).map((c) => `cycle: ${c.map(({ file, ref }) => `${rel(file)}${ref ? `:${ref.line} (${ref.text})` : ''}`).join(' -> ')}`))
+  problems.push(...cycles(edges).map((c) => `cycle: ${formatCycle(c)}`))
   return { problems: [...new Set(problems)], edges }
 }
 const sameTop = (a, b) => a.split('::')[0] === b.split('::')[0]
@@ -263,7 +263,7 @@ export function checkTs(tsDir, layers) {
       }
     }
   }
-  problems.push(...cycles(edges).map((c) => `cycle: ${c.map(({ file, ref }) => `${rel(file)}${ref ? `:${ref.line} (${ref.text})` : ''}`).join(' -> ')}`))
+  problems.push(...cycles(edges).map((c) => `cycle: ${formatCycle(c)}`))
   return { problems: [...new Set(problems)], edges }
 }
 const sameDir = (a, b) => a.split('/')[0] === b.split('/')[0]
@@ -306,7 +306,7 @@ function pathThrough(comp, edges) {
         const path = []
         for (let u = v; u !== null; u = prev.get(u)) path.unshift(u)
         const walk = path.map((file, i) => ({ file, ref: edges.get(file).get(path[i + 1] ?? start) }))
-        return [...walk, { file: start, ref: null }].concat(comp.length > path.length ? [{ file: `(+${comp.length - path.length} more files in this cycle)`, ref: null }] : [])
+        return [...walk, { file: start, ref: null }].concat(comp.length > path.length ? [{ file: null, more: comp.length - path.length, ref: null }] : [])
       }
       if (!prev.has(w)) { prev.set(w, v); queue.push(w) }
     }
@@ -315,6 +315,8 @@ function pathThrough(comp, edges) {
 }
 
 let ROOT = process.cwd()
+const formatCycle = (c) =>
+  c.map(({ file, ref, more }) => (file === null ? `(${more} more files in this cycle)` : `${rel(file)}${ref ? `:${ref.line} (${ref.text})` : ''}`)).join(' -> ')
 const rel = (f) => relative(ROOT, f).replace(/\\/g, '/')
 
 export function run({ root, arch }) {

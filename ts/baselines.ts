@@ -66,7 +66,7 @@ import {
   isComplexBatch,
   toFloat64,
 } from './matrix.js'
-import type { Components } from './model.js'
+import type { Components } from './operations.js'
 
 /** Exact SVDs: `U` (batch, m, r), `S` (batch, r, 1) in descending order, `V` (batch, n, r), `A = U diag(S) Vᵀ`. */
 export type SvdResult = Components<'svd', Float64Array>

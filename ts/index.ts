@@ -17,30 +17,33 @@
 export { AdrFamily, ComplexFamily, Family } from './families.js'
 export type { AdrOptions, CdlArrayOptions, CdlOptions, ComplexSamplesOptions, Domain, SamplesOptions, SyntheticOptions } from './families.js'
 export type { ControlledRankOptions, SpdFourierOptions } from './families.js'
-export { NeuMatC, OPERATIONS } from './model.js'
+export { NeuMatC } from './model.js'
+export { OPERATIONS } from './operations.js'
 export type {
-  CheckOptions,
-  CheckResult,
   ComplexComponentKinds,
   ComplexOperation,
   ComplexPrediction,
   ComponentNames,
   Components,
   Field,
-  ModelMetadata,
   OpSpec,
-  PredictOptions,
-  PredictionNotes,
-  RefineOptions,
-  RefineResult,
   Operation,
   Prediction,
   PredictionOf,
+} from './operations.js'
+export type {
+  CheckOptions,
+  CheckResult,
+  ModelMetadata,
+  PredictOptions,
+  PredictionNotes,
   Progress,
+  RefineOptions,
+  RefineResult,
   SamplingOptions,
   TrainOptions,
   TrainReport,
-} from './model.js'
+} from './options.js'
 export { backend } from './backend.js'
 export type { BackendInfo } from './backend.js'
 export { isComplexBatch, matrixAt, matrixBatch } from './matrix.js'

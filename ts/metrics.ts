@@ -39,7 +39,7 @@ import {
   isComplexBatch,
   toFloat64,
 } from './matrix.js'
-import { type Components, type ComponentNames, type Operation, OPERATIONS } from './model.js'
+import { type Components, type ComponentNames, type Operation, OPERATIONS } from './operations.js'
 
 /** Component order per operation, as the engine reads them. */
 const ORDER: { [Op in Operation]: readonly ComponentNames[Op][] } = {
