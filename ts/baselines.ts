@@ -54,6 +54,7 @@ import {
   baselineZnn,
   baselineZnnSync,
 } from './backend.js'
+import { checkOptionsObject, optionsJson } from './args.js'
 import { awaitNative, callNative } from './errors.js'
 import { AdrFamily, Family } from './families.js'
 import {
@@ -139,23 +140,6 @@ export interface ZnnOptions {
   substeps?: number
 }
 
-/**
- * Checks that every option is a finite number (a non-negative integer for the names in `integers`)
- * and returns the JSON the engine parses. Ranges and unknown names are the engine's to judge.
- */
-function optionsJson(what: string, options: unknown, integers: readonly string[]): string {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object`)
-  for (const [key, v] of Object.entries(options)) {
-    if (v === undefined) continue
-    if (typeof v !== 'number') throw new TypeError(`${what}: option ${key} must be a number, got ${typeof v}`)
-    if (!Number.isFinite(v)) throw new RangeError(`${what}: option ${key} must be finite, got ${v}`)
-    if (integers.includes(key) && (!Number.isSafeInteger(v) || v < 0)) {
-      throw new RangeError(`${what}: option ${key} must be a non-negative integer, got ${v}`)
-    }
-  }
-  return JSON.stringify(options)
-}
-
 function f64(A: MatrixBatch<Float64Array>, name = 'A'): MatrixBatch<Float64Array> {
   return checkMatrixBatch(A, name) as MatrixBatch<Float64Array>
 }
@@ -173,7 +157,7 @@ function complexSvdResult(s: NativeComplexSvd): ComplexSvdResult {
 }
 
 function rankOf(options: SvdOptions): number | undefined {
-  if (typeof options !== 'object' || options === null) throw new TypeError('svd: options must be an object')
+  checkOptionsObject(options, 'svd')
   return options.rank === undefined ? undefined : checkCount(options.rank, 'rank')
 }
 
@@ -370,7 +354,7 @@ export function expmSync(A: MatrixBatch<Float64Array>): MatrixBatch<Float64Array
   return callNative(() => baselineExpmSync(a.batch, a.rows, a.cols, a.data))
 }
 
-const RSVD_INTEGERS = ['rank', 'oversample', 'powerIters', 'seed']
+const RSVD_INTEGERS = new Set(['rank', 'oversample', 'powerIters', 'seed'])
 
 /**
  * Randomized truncated SVD (Halko, Martinsson & Tropp 2011) of every matrix of the batch, each with
@@ -384,14 +368,14 @@ const RSVD_INTEGERS = ['rank', 'oversample', 'powerIters', 'seed']
  */
 export async function rsvd(A: MatrixBatch<Float64Array>, options: RsvdOptions = {}): Promise<SvdResult> {
   const a = f64(A)
-  const json = optionsJson('rsvd', options, RSVD_INTEGERS)
+  const json = optionsJson('rsvd', options, { integers: RSVD_INTEGERS })
   return svdResult(await awaitNative(() => baselineRsvd(a.batch, a.rows, a.cols, a.data, json)))
 }
 
 /** Like {@link rsvd}, on the calling thread. */
 export function rsvdSync(A: MatrixBatch<Float64Array>, options: RsvdOptions = {}): SvdResult {
   const a = f64(A)
-  const json = optionsJson('rsvd', options, RSVD_INTEGERS)
+  const json = optionsJson('rsvd', options, { integers: RSVD_INTEGERS })
   return svdResult(callNative(() => baselineRsvdSync(a.batch, a.rows, a.cols, a.data, json)))
 }
 
@@ -408,14 +392,14 @@ export function rsvdSync(A: MatrixBatch<Float64Array>, options: RsvdOptions = {}
  */
 export async function crsvd(A: MatrixBatch<Float64Array>, options: RsvdOptions = {}): Promise<SvdResult> {
   const a = f64(A)
-  const json = optionsJson('crsvd', options, RSVD_INTEGERS)
+  const json = optionsJson('crsvd', options, { integers: RSVD_INTEGERS })
   return svdResult(await awaitNative(() => baselineCrsvd(a.batch, a.rows, a.cols, a.data, json)))
 }
 
 /** Like {@link crsvd}, on the calling thread. */
 export function crsvdSync(A: MatrixBatch<Float64Array>, options: RsvdOptions = {}): SvdResult {
   const a = f64(A)
-  const json = optionsJson('crsvd', options, RSVD_INTEGERS)
+  const json = optionsJson('crsvd', options, { integers: RSVD_INTEGERS })
   return svdResult(callNative(() => baselineCrsvdSync(a.batch, a.rows, a.cols, a.data, json)))
 }
 
@@ -435,14 +419,14 @@ export function crsvdSync(A: MatrixBatch<Float64Array>, options: RsvdOptions = {
  */
 export async function newtonSchulz(A: MatrixBatch<Float64Array>, options: NewtonSchulzOptions = {}): Promise<NewtonSchulzResult> {
   const a = f64(A)
-  const json = optionsJson('newtonSchulz', options, ['maxIters'])
+  const json = optionsJson('newtonSchulz', options, { integers: new Set(['maxIters']) })
   return awaitNative(() => baselineNewtonSchulz(a.batch, a.rows, a.cols, a.data, json))
 }
 
 /** Like {@link newtonSchulz}, on the calling thread. */
 export function newtonSchulzSync(A: MatrixBatch<Float64Array>, options: NewtonSchulzOptions = {}): NewtonSchulzResult {
   const a = f64(A)
-  const json = optionsJson('newtonSchulz', options, ['maxIters'])
+  const json = optionsJson('newtonSchulz', options, { integers: new Set(['maxIters']) })
   return callNative(() => baselineNewtonSchulzSync(a.batch, a.rows, a.cols, a.data, json))
 }
 
@@ -520,14 +504,14 @@ function checkFamily(family: unknown, what: string): asserts family is Family {
  */
 export async function coi(family: Family, options: CoiOptions = {}): Promise<Coi> {
   checkFamily(family, 'coi')
-  const json = optionsJson('coi', options, ['nodes'])
+  const json = optionsJson('coi', options, { integers: new Set(['nodes']) })
   return new Coi(await awaitNative(() => baselineCoi(family.native, json)), family.paramDim)
 }
 
 /** Like {@link coi}, on the calling thread. */
 export function coiSync(family: Family, options: CoiOptions = {}): Coi {
   checkFamily(family, 'coi')
-  const json = optionsJson('coi', options, ['nodes'])
+  const json = optionsJson('coi', options, { integers: new Set(['nodes']) })
   return new Coi(callNative(() => baselineCoiSync(family.native, json)), family.paramDim)
 }
 
@@ -549,7 +533,7 @@ export function coiSync(family: Family, options: CoiOptions = {}): Coi {
 export async function znn(family: Family, params: Float64Array, options: ZnnOptions = {}): Promise<MatrixBatch<Float64Array>> {
   checkFamily(family, 'znn')
   checkParams(params, family.paramDim)
-  const json = optionsJson('znn', options, ['substeps'])
+  const json = optionsJson('znn', options, { integers: new Set(['substeps']) })
   return awaitNative(() => baselineZnn(family.native, params, json))
 }
 
@@ -557,7 +541,7 @@ export async function znn(family: Family, params: Float64Array, options: ZnnOpti
 export function znnSync(family: Family, params: Float64Array, options: ZnnOptions = {}): MatrixBatch<Float64Array> {
   checkFamily(family, 'znn')
   checkParams(params, family.paramDim)
-  const json = optionsJson('znn', options, ['substeps'])
+  const json = optionsJson('znn', options, { integers: new Set(['substeps']) })
   return callNative(() => baselineZnnSync(family.native, params, json))
 }
 
@@ -596,13 +580,7 @@ function checkSparse(family: unknown, what: string): asserts family is AdrFamily
 }
 
 function krylovJson(options: KrylovOptions): string {
-  if (typeof options !== 'object' || options === null) throw new TypeError('krylov: options must be an object')
-  const { recyclePreconditioner, warmStart, ...numbers } = options
-  for (const [key, v] of [['recyclePreconditioner', recyclePreconditioner], ['warmStart', warmStart]] as const) {
-    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`krylov: option ${key} must be a boolean, got ${typeof v}`)
-  }
-  optionsJson('krylov', numbers, ['restart', 'maxIter'])
-  return JSON.stringify(options)
+  return optionsJson('krylov', options, { integers: new Set(['restart', 'maxIter']), booleans: new Set(['recyclePreconditioner', 'warmStart']) })
 }
 
 /**

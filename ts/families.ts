@@ -5,6 +5,7 @@
  * @module
  */
 import { NativeFamily } from './backend.js'
+import { checkOptionsObject, optionsJson } from './args.js'
 import { awaitNative, callNative } from './errors.js'
 import {
   type ComplexMatrixBatch,
@@ -185,47 +186,18 @@ const INTEGER_SYNTHETIC = new Set(['n', 'rank', 'seed'])
 const INTEGER_SPD_FOURIER = new Set(['n', 'rank', 'maxFreq', 'seed'])
 const INTEGER_CONTROLLED_RANK = new Set(['rows', 'cols', 'rank', 'paramRank', 'seed'])
 
-/**
- * Checks that every option of a built-in family is a finite number (a non-negative integer for the
- * names in `integers`) and returns the JSON the engine parses. Values and unknown names are the
- * engine's to judge.
- */
-function familyJson(what: string, opts: object, integers: ReadonlySet<string>, booleans: ReadonlySet<string> = new Set()): string {
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what}: options must be an object`)
-  for (const [key, v] of Object.entries(opts)) {
-    if (v === undefined) continue
-    if (booleans.has(key)) {
-      if (typeof v !== 'boolean') throw new TypeError(`${what}: option ${key} must be a boolean, got ${typeof v}`)
-      continue
-    }
-    if (typeof v !== 'number') throw new TypeError(`${what}: option ${key} must be a number, got ${typeof v}`)
-    if (!Number.isFinite(v)) throw new RangeError(`${what}: option ${key} must be finite, got ${v}`)
-    if (integers.has(key) && (!Number.isSafeInteger(v) || v < 0)) {
-      throw new RangeError(`${what}: option ${key} must be a non-negative integer, got ${v}`)
-    }
-  }
-  return JSON.stringify(opts)
-}
-
 const CDL_STRINGS = new Set(['profile', 'form'])
-const CDL_ARRAYS = new Set(['rx', 'tx'])
+const CDL_ARRAY_INTEGERS = new Set(['rows', 'cols'])
 const INTEGER_CDL = new Set(['subcarriers', 'seed'])
 
 /** Type checks of {@link CdlOptions} (values are the engine's to judge), then the JSON it parses. */
 function cdlJson(opts: CdlOptions): string {
-  if (typeof opts !== 'object' || opts === null) throw new TypeError('Family.cdl: options must be an object')
-  const flat: Record<string, unknown> = {}
-  for (const [key, v] of Object.entries(opts)) {
-    if (v === undefined) continue
-    if (CDL_STRINGS.has(key)) {
-      if (typeof v !== 'string') throw new TypeError(`Family.cdl: option ${key} must be a string, got ${typeof v}`)
-    } else if (CDL_ARRAYS.has(key)) {
-      familyJson(`Family.cdl: option ${key}`, v as object, new Set(['rows', 'cols']))
-    } else {
-      flat[key] = v
-    }
+  checkOptionsObject(opts, 'Family.cdl')
+  const { rx, tx, ...flat } = opts
+  for (const [key, v] of [['rx', rx], ['tx', tx]] as const) {
+    if (v !== undefined) optionsJson(`Family.cdl: option ${key}`, v, { integers: CDL_ARRAY_INTEGERS })
   }
-  familyJson('Family.cdl', flat, INTEGER_CDL, new Set(['beamSquint']))
+  optionsJson('Family.cdl', flat, { integers: INTEGER_CDL, booleans: new Set(['beamSquint']), strings: CDL_STRINGS })
   return JSON.stringify(opts)
 }
 
@@ -256,7 +228,7 @@ export class Family {
    * @throws InvalidOptionError for values the engine rejects (e.g. `rank > n`)
    */
   static synthetic(options: SyntheticOptions = {}): Family {
-    const json = familyJson('Family.synthetic', options, INTEGER_SYNTHETIC, new Set(['spd']))
+    const json = optionsJson('Family.synthetic', options, { integers: INTEGER_SYNTHETIC, booleans: new Set(['spd']) })
     return new Family(callNative(() => NativeFamily.synthetic(json)))
   }
 
@@ -275,7 +247,7 @@ export class Family {
    * @throws InvalidOptionError for values the engine rejects (e.g. `eps <= 0`)
    */
   static spdFourier(options: SpdFourierOptions = {}): Family {
-    const json = familyJson('Family.spdFourier', options, INTEGER_SPD_FOURIER)
+    const json = optionsJson('Family.spdFourier', options, { integers: INTEGER_SPD_FOURIER })
     return new Family(callNative(() => NativeFamily.spdFourier(json)))
   }
 
@@ -289,7 +261,7 @@ export class Family {
    * @throws InvalidOptionError for values the engine rejects (e.g. `rank > min(rows, cols)`)
    */
   static controlledRank(options: ControlledRankOptions = {}): Family {
-    const json = familyJson('Family.controlledRank', options, INTEGER_CONTROLLED_RANK)
+    const json = optionsJson('Family.controlledRank', options, { integers: INTEGER_CONTROLLED_RANK })
     return new Family(callNative(() => NativeFamily.controlledRank(json)))
   }
 
@@ -316,7 +288,7 @@ export class Family {
    * ```
    */
   static fromSamples(options: SamplesOptions | ComplexSamplesOptions): Family {
-    if (typeof options !== 'object' || options === null) throw new TypeError('Family.fromSamples: options must be an object')
+    checkOptionsObject(options, 'Family.fromSamples')
     const paramDim = checkCount(options.paramDim, 'paramDim', 1)
     checkParams(options.params, paramDim, 'params')
     const mats: unknown = options.matrices
@@ -372,7 +344,7 @@ export class Family {
    * @throws InvalidOptionError for values the engine rejects (e.g. `grid: 1`)
    */
   static adr(options: AdrOptions = {}): AdrFamily {
-    const json = familyJson('Family.adr', options, new Set(['grid']))
+    const json = optionsJson('Family.adr', options, { integers: new Set(['grid']) })
     return new AdrFamily(callNative(() => NativeFamily.adr(json)))
   }
 

@@ -29,6 +29,7 @@ import {
   type NativeComplexView,
   type NativeMatrixView,
 } from './backend.js'
+import { checkOptionsObject } from './args.js'
 import { callNative } from './errors.js'
 import {
   type ComplexMatrixBatch,
@@ -104,7 +105,7 @@ export function relErr<Op extends Operation>(op: Op, A: MatrixBatch<Float64Array
   }
   const a = checkA(A)
   const parts = views(op, result)
-  if (typeof options !== 'object' || options === null) throw new TypeError('relErr: options must be an object')
+  checkOptionsObject(options, 'relErr')
   const rhs = options.rhs === undefined ? undefined : toFloat64(options.rhs, 'rhs')
   const exact = options.exact === undefined ? undefined : (checkMatrixBatch(options.exact, 'exact') as MatrixBatch<Float64Array>)
   if (exact && (exact.batch !== a.batch || exact.rows !== a.rows || exact.cols !== a.cols)) {

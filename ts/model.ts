@@ -17,6 +17,7 @@ import {
   train as nativeTrain,
 
 } from './backend.js'
+import { checkBool, checkNumber, checkOptionsObject, checkPath } from './args.js'
 import { CancelledError, awaitNative, callNative, fromNative } from './errors.js'
 import { type ComplexFamily, Family, type Domain } from './families.js'
 import { type ComplexMatrixBatch, type FloatArray, type MatrixBatch, checkParams, toFloat64 } from './matrix.js'
@@ -32,11 +33,7 @@ import {
   type RefineResult,
   type TrainOptions,
   type TrainReport,
-  checkBool,
-  checkNumber,
-  checkOptionsObject,
-  checkPath,
-  optionsJson,
+  trainOptionsJson,
   predictOptions,
 } from './options.js'
 
@@ -128,7 +125,7 @@ export class NeuMatC<Op extends Operation = Operation, F extends Field = 'real'>
   static async train<Op extends Operation>(family: Family, op: Op, options: TrainOptions = {}): Promise<NeuMatC<Op, Field>> {
     if (!(family instanceof Family)) throw new TypeError('train: family must be a Family')
     checkOperation(op)
-    const json = optionsJson(options)
+    const json = trainOptionsJson(options)
     const { onProgress, signal } = options
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal')

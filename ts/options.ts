@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkBool, checkNumber, checkOptionsObject, checkString } from './args.js'
 import { checkDevice } from './backend.js'
 import type { MatrixBatch } from './matrix.js'
 import { toFloat64 } from './matrix.js'
@@ -197,32 +198,21 @@ const STRING_OPTIONS = ['activation', 'dtype', 'device', 'method', 'structureLos
 const SAMPLING_NUMBERS = ['supervised', 'collocation', 'candidates', 'addEvery', 'add', 'residualTol', 'failureTol'] as const
 const SAMPLING_INTEGERS = new Set(['supervised', 'collocation', 'candidates', 'addEvery', 'add'])
 
-export function checkNumber(v: unknown, name: string, integer: boolean): void {
-  if (v === undefined) return
-  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${typeof v}`)
-  if (!Number.isFinite(v)) throw new RangeError(`${name} must be finite, got ${v}`)
-  if (integer && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`${name} must be a non-negative integer, got ${v}`)
-}
-
 /** Type checks of the options, then the JSON the engine reads (`TrainConfig::from_json`). */
-export function optionsJson(options: TrainOptions): string {
-  if (typeof options !== 'object' || options === null) throw new TypeError('train: options must be an object')
+export function trainOptionsJson(options: TrainOptions): string {
+  checkOptionsObject(options, 'train')
   const { onProgress: _p, signal: _s, ...rest } = options
   for (const key of NUMBER_OPTIONS) checkNumber(rest[key], key, INTEGER_OPTIONS.has(key))
-  for (const key of STRING_OPTIONS) {
-    if (rest[key] !== undefined && typeof rest[key] !== 'string') throw new TypeError(`${key} must be a string`)
-  }
+  for (const key of STRING_OPTIONS) checkString(rest[key], key)
   checkDevice(rest.device)
   if (rest.hidden !== undefined) {
     if (!Array.isArray(rest.hidden)) throw new TypeError('hidden must be an array of layer widths')
     rest.hidden.forEach((w, i) => checkNumber(w, `hidden[${i}]`, true))
   }
   if (rest.sampling !== undefined) {
-    if (typeof rest.sampling !== 'object' || rest.sampling === null) throw new TypeError('sampling must be an object')
+    checkOptionsObject(rest.sampling, 'sampling')
     for (const key of SAMPLING_NUMBERS) checkNumber(rest.sampling[key], `sampling.${key}`, SAMPLING_INTEGERS.has(key))
-    if (rest.sampling.strategy !== undefined && typeof rest.sampling.strategy !== 'string') {
-      throw new TypeError('sampling.strategy must be a string')
-    }
+    checkString(rest.sampling.strategy, 'sampling.strategy')
   }
   // A typed array would serialise as an object; the engine reads a plain array.
   const rhs = rest.rhs === undefined ? undefined : Array.from(toFloat64(rest.rhs, 'rhs'))
@@ -333,14 +323,3 @@ export function predictOptions(options: PredictOptions): [extrapolate: boolean, 
   return [extrapolate ?? false, checkDevice(device)]
 }
 
-export function checkPath(path: unknown, what: string): asserts path is string {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${what}: path must be a non-empty string`)
-}
-
-export function checkBool(v: unknown, name: string): void {
-  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${name} must be a boolean`)
-}
-
-export function checkOptionsObject(o: unknown, what: string): void {
-  if (typeof o !== 'object' || o === null) throw new TypeError(`${what}: options must be an object`)
-}

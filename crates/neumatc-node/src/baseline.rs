@@ -22,7 +22,7 @@ use crate::task::EngineTask;
 
 fn inverse_inner(batch: u32, rows: u32, cols: u32, data: Vec<f64>) -> neumatc::Result<neumatc::MatrixBatch> {
     let a = matrix_batch(batch, rows, cols, data)?;
-    neumatc::baseline::inverse_into(&a, neumatc::baseline::Threads::All, &crate::pool::Pool)
+    neumatc::baseline::inverse_into(&a, neumatc::baseline::Threads::All, &crate::pool::POOL)
 }
 
 /// Exact inverse (LU) of every matrix in the batch, on the JS thread.

@@ -268,7 +268,7 @@ impl From<neumatc::Refined> for NativeRefined {
 fn predict_inner(model: &neumatc::NeuMatC, params: &[f64], extrapolate: Option<bool>, device: Option<&str>) -> neumatc::Result<Predicted> {
     let device = device.map(neumatc::DeviceSpec::parse).transpose()?.unwrap_or_default();
     let opts = neumatc::PredictOptions { extrapolate: extrapolate.unwrap_or(false), device };
-    let p = model.predict_opts(params, opts, &crate::pool::Pool)?;
+    let p = model.predict_opts(params, opts, &crate::pool::POOL)?;
     if !model.is_complex() {
         return Ok(Predicted::Real(p));
     }

@@ -78,7 +78,7 @@ pub fn train<'env>(
                     let _ = cb.call(json, ThreadsafeFunctionCallMode::NonBlocking);
                 }
             };
-            neumatc::train(&fam, op, &cfg, &mut report, &flag)
+            neumatc::train_with(&fam, op, &cfg, &mut report, &flag)
         }));
         let settle: Settle = match outcome {
             Ok(Ok(model)) => Box::new(move |_env| Ok(NativeModel { inner: Arc::new(model) })),

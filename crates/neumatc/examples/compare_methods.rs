@@ -3,7 +3,6 @@
 //! `cargo run --release -p neumatc --example compare_methods -- '{"n":256}' '{}' '{"method":"plain","steps":300}' ...`
 //! Prints one JSON line per configuration: options, training seconds, held-out RelErr_inv on 100 points.
 
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use neumatc::{Family, Operation, TrainConfig, metrics, train};
@@ -17,7 +16,7 @@ fn main() -> neumatc::Result<()> {
     for opts in args.iter().skip(1) {
         let cfg = TrainConfig::from_json(opts)?;
         let t = Instant::now();
-        let model = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false))?;
+        let model = train(&fam, Operation::Inverse, &cfg)?;
         let seconds = t.elapsed().as_secs_f64();
         let g = model.predict(&test)?.components.remove(0).data.to_f64();
         let rel = metrics::rel_err_inverse(&a, &g)?;

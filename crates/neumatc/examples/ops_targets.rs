@@ -9,14 +9,11 @@
 //! Times are medians of 5 runs after a warm-up, per matrix, at batch 100 (all threads for the model and
 //! the batched baselines alike). Errors are means over 100 held-out parameters never used in training.
 
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use neumatc::baseline::{self, RsvdConfig};
 use neumatc::op::OpSpec;
-use neumatc::{
-    ControlledRankConfig, Family, MatrixBatch, NeuMatC, Operation, Result, SpdFourierConfig, SyntheticConfig, TrainConfig, train,
-};
+use neumatc::{ControlledRankConfig, Family, MatrixBatch, Operation, Result, SpdFourierConfig, SyntheticConfig, TrainConfig, train};
 use serde_json::{Value, json};
 
 mod timing;
@@ -58,10 +55,6 @@ fn pad_svd(b: &baseline::SvdBatch, r: usize) -> baseline::SvdBatch {
             .collect(),
     };
     baseline::SvdBatch { u: pad(&b.u), s, v: pad(&b.v) }
-}
-
-fn quiet(fam: &Family, op: Operation, cfg: &TrainConfig) -> Result<NeuMatC> {
-    train(fam, op, cfg, &mut |_| {}, &AtomicBool::new(false))
 }
 
 struct Row {
@@ -120,7 +113,7 @@ fn learned_and_exact(
     (task, paper): (&str, Option<(f64, f64)>),
     extra: Extra,
 ) -> Result<()> {
-    let model = quiet(fam, op, cfg)?;
+    let model = train(fam, op, cfg)?;
     let spec = model.spec().clone();
     let a = fam.at(test)?;
     let batch = a.batch as f64;
@@ -269,7 +262,7 @@ fn main() -> Result<()> {
         let mut cfg2: TrainConfig = serde_json::from_value(opts_2d.clone()).expect("valid --options-2d");
         cfg2.seed = seed;
         cfg2.validation = 100;
-        let model = quiet(&fam2, Operation::Inverse, &cfg2)?;
+        let model = train(&fam2, Operation::Inverse, &cfg2)?;
         let r = model.report();
         let task = format!("inverse 2-D SPD Fourier n={n2} (B: {spd_rank} columns), 5% of a 50x50 grid");
         let test2: Vec<f64> = (0..100).flat_map(|i| grid[(i * 25 + 12) * 2..(i * 25 + 12) * 2 + 2].to_vec()).collect();

@@ -10,7 +10,6 @@
 //! family holding the same matrices, so the lookup is a copy) against LU alone, and `refine` with the
 //! generator against generation plus LU.
 
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use neumatc::{Family, NeuMatC, Operation, RefineConfig, Refined, Result, SyntheticConfig, TrainConfig, baseline, train};
@@ -57,7 +56,7 @@ fn main() -> Result<()> {
     let t0 = Instant::now();
 
     let fam = Family::synthetic(SyntheticConfig { n, seed: 7, ..Default::default() })?;
-    let model: NeuMatC = train(&fam, Operation::Inverse, &TrainConfig::default(), &mut |_| {}, &AtomicBool::new(false))?;
+    let model: NeuMatC = train(&fam, Operation::Inverse, &TrainConfig::default())?;
     let report = model.report();
     eprintln!("trained in {:.1} s: d = {}, held-out RelErr_inv {:?}", report.seconds, model.latent_dim(), report.held_out_rel_err);
     let test: Vec<f64> = (0..100).map(|i| (i as f64 + 0.37) / 100.0).collect();

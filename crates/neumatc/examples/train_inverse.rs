@@ -6,14 +6,14 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use neumatc::{Family, Operation, TrainConfig, baseline, metrics, train};
+use neumatc::{Family, Operation, TrainConfig, baseline, metrics, train_with};
 
 fn main() -> neumatc::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let fam = Family::synthetic_from_json(args.get(1).map_or("{}", String::as_str))?;
     let cfg = TrainConfig::from_json(args.get(2).map_or("{}", String::as_str))?;
     let mut last_step = usize::MAX;
-    let model = train(
+    let model = train_with(
         &fam,
         Operation::Inverse,
         &cfg,

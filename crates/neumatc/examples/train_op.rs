@@ -8,7 +8,7 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use neumatc::{Family, MatrixBatch, Operation, TrainConfig, train};
+use neumatc::{Family, MatrixBatch, Operation, TrainConfig, train_with};
 
 fn main() -> neumatc::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -32,7 +32,7 @@ fn main() -> neumatc::Result<()> {
         fam = Family::from_samples(1, grid, MatrixBatch::new(h.batch, n, n, data)?)?;
     }
     let mut last_step = usize::MAX;
-    let model = train(
+    let model = train_with(
         &fam,
         op,
         &cfg,

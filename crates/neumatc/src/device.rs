@@ -1,11 +1,13 @@
-//! Where tensors live: `cpu` or `cuda[:N]`. The only module that names CUDA.
+//! Where tensors live: `cpu` or `cuda[:N]`. The one place a device request is parsed and opened; the
+//! CUDA code that runs on an opened device is in `model/resident.rs`, `train/pod` and `baseline/gpu.rs`.
 
 use candle_core::Device;
 
 use crate::error::{Error, Result};
 
-/// A device request as users write it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A device request as users write it (serialised as that string: `"cpu"`, `"cuda:0"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum DeviceSpec {
     /// The CPU (default).
     #[default]
@@ -47,6 +49,20 @@ impl DeviceSpec {
             DeviceSpec::Cpu => "cpu".into(),
             DeviceSpec::Cuda(n) => format!("cuda:{n}"),
         }
+    }
+}
+
+impl TryFrom<String> for DeviceSpec {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<Self> {
+        Self::parse(&s)
+    }
+}
+
+impl From<DeviceSpec> for String {
+    fn from(d: DeviceSpec) -> String {
+        d.name()
     }
 }
 

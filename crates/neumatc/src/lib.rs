@@ -12,7 +12,7 @@
 //!
 //! let fam = Family::synthetic(SyntheticConfig { n: 16, rank: 4, seed: 2, ..Default::default() }).unwrap();
 //! let cfg = TrainConfig { steps: 300, ..Default::default() };
-//! let model = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+//! let model = train(&fam, Operation::Inverse, &cfg).unwrap();
 //! let p = [0.31, 0.77];
 //! let a = fam.at(&p).unwrap();
 //! let g = model.predict(&p).unwrap().components[0].data.to_f64();
@@ -53,12 +53,14 @@ pub use family::{
     SpdFourierConfig, SpdFourierFamily, SyntheticConfig, SyntheticFamily,
 };
 pub use matrix::complex::ComplexBatch;
-pub use matrix::{BufferSource, FreshBuffers, MatrixBatch};
+pub use matrix::{BufferSource, FreshBuffers, MatrixBatch, Recycler};
+#[allow(deprecated)]
+pub use model::SineMlp;
 pub use model::TrainReport;
 pub use model::{
-    Activation, CheckOptions, CheckReport, Component, ComponentData, DeviceModel, DevicePrediction, Dtype, NeuMatC, PredictOptions,
-    Prediction, RefineConfig, Refined, SineMlp,
+    Activation, CheckOptions, CheckReport, Component, ComponentData, DeviceModel, DevicePrediction, Dtype, Mlp, NeuMatC, PredictOptions,
+    Prediction, RefineConfig, Refined,
 };
 pub use op::Operation;
 pub use sampling::{SamplingConfig, Strategy};
-pub use train::{Method, Progress, StructureLoss, TrainConfig, train};
+pub use train::{Method, Phase, Progress, StructureLoss, TrainConfig, train, train_with};

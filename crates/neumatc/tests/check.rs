@@ -5,19 +5,14 @@
 mod common;
 
 use std::sync::OnceLock;
-use std::sync::atomic::AtomicBool;
 
 use common::{matmul, transpose};
 use neumatc::{
-    CheckOptions, Family, MatrixBatch, Method, NeuMatC, Operation, RefineConfig, Result, SamplingConfig, SyntheticConfig, TrainConfig,
-    baseline, metrics, train,
+    CheckOptions, Family, MatrixBatch, Method, NeuMatC, Operation, RefineConfig, SamplingConfig, SyntheticConfig, TrainConfig, baseline,
+    metrics, train,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn quiet(fam: &Family, op: Operation, cfg: &TrainConfig) -> Result<NeuMatC> {
-    train(fam, op, cfg, &mut |_| {}, &AtomicBool::new(false))
-}
 
 /// A quick configuration for tests of the measures (accuracy does not matter there).
 fn quick() -> TrainConfig {
@@ -38,7 +33,7 @@ fn inverse_family() -> Family {
 /// A well-trained inverse model on [`inverse_family`], trained once for every test.
 fn good_inverse() -> &'static NeuMatC {
     static MODEL: OnceLock<NeuMatC> = OnceLock::new();
-    MODEL.get_or_init(|| quiet(&inverse_family(), Operation::Inverse, &TrainConfig { steps: 500, ..Default::default() }).unwrap())
+    MODEL.get_or_init(|| train(&inverse_family(), Operation::Inverse, &TrainConfig { steps: 500, ..Default::default() }).unwrap())
 }
 
 /// `count` parameters uniform in `[0, 1]` from `seed`.
@@ -182,15 +177,15 @@ fn every_operation_measure_matches_an_independent_computation() {
     let spd = Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, spd: true, ..Default::default() }).unwrap();
     let lowrank =
         Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, eps: 1e-3, scale: Some(1.0), ..Default::default() }).unwrap();
-    let svd = quiet(&lowrank, Operation::Svd, &TrainConfig { rank: Some(2), ..quick() }).unwrap();
+    let svd = train(&lowrank, Operation::Svd, &TrainConfig { rank: Some(2), ..quick() }).unwrap();
     assert_eq!(svd.shapes(), &[(12, 2), (2, 1), (12, 2)]);
     check_against_independent(&svd, &lowrank, &p);
-    check_against_independent(&quiet(&fam, Operation::Qr, &quick()).unwrap(), &fam, &p);
-    check_against_independent(&quiet(&spd, Operation::Cholesky, &quick()).unwrap(), &spd, &p);
-    check_against_independent(&quiet(&spd, Operation::Eigh, &quick()).unwrap(), &spd, &p);
-    check_against_independent(&quiet(&fam, Operation::Expm, &quick()).unwrap(), &fam, &p);
+    check_against_independent(&train(&fam, Operation::Qr, &quick()).unwrap(), &fam, &p);
+    check_against_independent(&train(&spd, Operation::Cholesky, &quick()).unwrap(), &spd, &p);
+    check_against_independent(&train(&spd, Operation::Eigh, &quick()).unwrap(), &spd, &p);
+    check_against_independent(&train(&fam, Operation::Expm, &quick()).unwrap(), &fam, &p);
     let rhs: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).sin() + 0.5).collect();
-    check_against_independent(&quiet(&fam, Operation::Solve, &TrainConfig { rhs: Some(rhs), ..quick() }).unwrap(), &fam, &p);
+    check_against_independent(&train(&fam, Operation::Solve, &TrainConfig { rhs: Some(rhs), ..quick() }).unwrap(), &fam, &p);
 }
 
 #[test]
@@ -246,7 +241,7 @@ fn a_bad_model_is_not_a_contraction_and_refine_falls_back() {
     // One latent dimension, plain method, one step: Ĝ(p) is far from A(p)⁻¹.
     let fam = inverse_family();
     let cfg = TrainConfig { method: Method::Plain, latent_dim: Some(1), steps: 1, ..quick() };
-    let model = quiet(&fam, Operation::Inverse, &cfg).unwrap();
+    let model = train(&fam, Operation::Inverse, &cfg).unwrap();
     let p = params(10, 6);
     let report = model.check(None, &p, &CheckOptions::default()).unwrap();
     let contraction = report.get("contraction").unwrap();
@@ -265,7 +260,7 @@ fn a_bad_model_is_not_a_contraction_and_refine_falls_back() {
 fn a_solve_model_refines_its_own_right_hand_side_only() {
     let fam = Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, ..Default::default() }).unwrap();
     let rhs: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).sin() + 0.5).collect();
-    let model = quiet(&fam, Operation::Solve, &TrainConfig { rhs: Some(rhs.clone()), ..quick() }).unwrap();
+    let model = train(&fam, Operation::Solve, &TrainConfig { rhs: Some(rhs.clone()), ..quick() }).unwrap();
     let p = [0.2, 0.6];
     let exact = baseline::solve(&fam.at(&p).unwrap(), &rhs).unwrap();
     let out = model.refine(None, &p, &rhs, &RefineConfig::default()).unwrap();
@@ -324,7 +319,7 @@ fn refine_rejects_bad_requests_with_codes() {
 
     // refine needs an inverse or solve model.
     let fam = Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, ..Default::default() }).unwrap();
-    let qr = quiet(&fam, Operation::Qr, &TrainConfig { steps: 20, ..quick() }).unwrap();
+    let qr = train(&fam, Operation::Qr, &TrainConfig { steps: 20, ..quick() }).unwrap();
     let e = qr.refine(None, &p, &[1.0; 12], &RefineConfig::default()).unwrap_err();
     assert_eq!(e.code(), "INVALID_OPTION");
     assert!(e.to_string().contains("refine needs an inverse or solve model"), "{e}");
@@ -354,7 +349,7 @@ fn periodic_family(grid: &[f64]) -> Family {
 fn outside_the_domain_is_an_error_unless_extrapolating_with_a_family_that_reaches() {
     let train_grid: Vec<f64> = (0..=200).map(|i| i as f64 / 200.0).collect();
     let wide_grid: Vec<f64> = (0..=280).map(|i| -0.2 + i as f64 / 200.0).collect();
-    let model = quiet(&periodic_family(&train_grid), Operation::Inverse, &TrainConfig { steps: 300, ..Default::default() }).unwrap();
+    let model = train(&periodic_family(&train_grid), Operation::Inverse, &TrainConfig { steps: 300, ..Default::default() }).unwrap();
     let wide = periodic_family(&wide_grid);
     let p = [0.5, 1.1];
     for e in [

@@ -2,17 +2,11 @@
 //! alignment makes singular vectors continuous, `apply` contracts `C` with `b`, and bad requests get
 //! typed errors.
 
-use std::sync::atomic::AtomicBool;
-
 use neumatc::op::OpSpec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use neumatc::{Error, Family, MatrixBatch, Method, NeuMatC, Operation, Result, SamplingConfig, SyntheticConfig, TrainConfig, train};
-
-fn quiet(fam: &Family, op: Operation, cfg: &TrainConfig) -> Result<NeuMatC> {
-    train(fam, op, cfg, &mut |_| {}, &AtomicBool::new(false))
-}
+use neumatc::{Error, Family, MatrixBatch, Method, NeuMatC, Operation, SamplingConfig, SyntheticConfig, TrainConfig, train};
 
 fn cfg() -> TrainConfig {
     TrainConfig {
@@ -64,7 +58,7 @@ fn held_out(model: &NeuMatC) -> f64 {
 
 #[test]
 fn svd_thin_and_truncated_train_accurately() {
-    let thin = quiet(&spd_family(), Operation::Svd, &cfg()).unwrap();
+    let thin = train(&spd_family(), Operation::Svd, &cfg()).unwrap();
     assert!(held_out(&thin) < 1e-3);
     let shapes: Vec<(usize, usize)> = thin.shapes().to_vec();
     assert_eq!(shapes, vec![(12, 12), (12, 1), (12, 12)]);
@@ -72,7 +66,7 @@ fn svd_thin_and_truncated_train_accurately() {
     let lowrank =
         Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, eps: 1e-3, scale: Some(1.0), ..Default::default() }).unwrap();
     let sampling = SamplingConfig { supervised: 48, ..cfg().sampling };
-    let trunc = quiet(&lowrank, Operation::Svd, &TrainConfig { rank: Some(3), sampling, ..cfg() }).unwrap();
+    let trunc = train(&lowrank, Operation::Svd, &TrainConfig { rank: Some(3), sampling, ..cfg() }).unwrap();
     assert!(held_out(&trunc) < 1e-3);
     assert!(trunc.report().held_out_orthogonality.unwrap() < 0.15, "a norm, not squared like RelErr");
     assert_eq!(trunc.shapes().to_vec(), vec![(12, 3), (3, 1), (12, 3)]);
@@ -81,7 +75,7 @@ fn svd_thin_and_truncated_train_accurately() {
 #[test]
 fn qr_trains_with_an_exactly_upper_triangular_r() {
     let fam = family();
-    let model = quiet(&fam, Operation::Qr, &cfg()).unwrap();
+    let model = train(&fam, Operation::Qr, &cfg()).unwrap();
     assert!(held_out(&model) < 1e-3);
     let pred = model.predict(&[0.37, 0.81]).unwrap();
     let r = pred.get("R").unwrap().data.to_f64();
@@ -96,7 +90,7 @@ fn qr_trains_with_an_exactly_upper_triangular_r() {
 
 #[test]
 fn cholesky_trains_with_an_exactly_lower_triangular_l() {
-    let model = quiet(&spd_family(), Operation::Cholesky, &cfg()).unwrap();
+    let model = train(&spd_family(), Operation::Cholesky, &cfg()).unwrap();
     assert!(held_out(&model) < 1e-3);
     let l = model.predict(&[0.5]).unwrap().get("L").unwrap().data.to_f64();
     assert!((0..12).all(|i| (i + 1..12).all(|j| l[i * 12 + j] == 0.0)));
@@ -104,13 +98,13 @@ fn cholesky_trains_with_an_exactly_lower_triangular_l() {
 
 #[test]
 fn eigh_trains_accurately() {
-    let model = quiet(&spd_family(), Operation::Eigh, &cfg()).unwrap();
+    let model = train(&spd_family(), Operation::Eigh, &cfg()).unwrap();
     assert!(held_out(&model) < 1e-3);
 }
 
 #[test]
 fn expm_trains_accurately() {
-    let model = quiet(&family(), Operation::Expm, &cfg()).unwrap();
+    let model = train(&family(), Operation::Expm, &cfg()).unwrap();
     assert!(held_out(&model) < 1e-3);
 }
 
@@ -118,11 +112,11 @@ fn expm_trains_accurately() {
 fn solve_trains_accurately_and_apply_matches_the_inverse() {
     let fam = family();
     let b: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).sin() + 0.5).collect();
-    let model = quiet(&fam, Operation::Solve, &TrainConfig { rhs: Some(b.clone()), ..cfg() }).unwrap();
+    let model = train(&fam, Operation::Solve, &TrainConfig { rhs: Some(b.clone()), ..cfg() }).unwrap();
     assert!(held_out(&model) < 3e-2, "‖Ax − b‖/‖b‖");
     assert_eq!(model.shapes().to_vec(), vec![(12, 1)]);
 
-    let inv = quiet(&fam, Operation::Inverse, &TrainConfig { dtype: neumatc::Dtype::F64, ..cfg() }).unwrap();
+    let inv = train(&fam, Operation::Inverse, &TrainConfig { dtype: neumatc::Dtype::F64, ..cfg() }).unwrap();
     let p = [0.2, 0.55, 0.9];
     let g = inv.predict(&p).unwrap().components[0].data.to_f64();
     let x = inv.apply(&p, &b).unwrap().data.to_f64();
@@ -184,14 +178,14 @@ fn alignment_makes_factors_continuous_through_a_crossing() {
 #[test]
 fn bad_requests_get_typed_errors() {
     let fam = family();
-    let code = |op, cfg: TrainConfig| quiet(&fam, op, &cfg).unwrap_err().code();
+    let code = |op, cfg: TrainConfig| train(&fam, op, &cfg).unwrap_err().code();
     assert_eq!(code(Operation::Svd, TrainConfig { rank: Some(13), ..cfg() }), "INVALID_OPTION");
     assert_eq!(code(Operation::Qr, TrainConfig { rank: Some(2), ..cfg() }), "INVALID_OPTION");
     assert_eq!(code(Operation::Solve, cfg()), "INVALID_OPTION");
     assert_eq!(code(Operation::Solve, TrainConfig { rhs: Some(vec![1.0; 5]), ..cfg() }), "SHAPE_MISMATCH");
     assert_eq!(code(Operation::Svd, TrainConfig { method: Method::Plain, ..cfg() }), "INVALID_OPTION");
     // The synthetic family is not symmetric: cholesky refuses it, naming the problem.
-    let e = quiet(&fam, Operation::Cholesky, &cfg()).unwrap_err();
+    let e = train(&fam, Operation::Cholesky, &cfg()).unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     assert!(e.to_string().contains("symmetric"), "{e}");
     // Symmetric but indefinite: A(p) − 3I.
@@ -205,11 +199,11 @@ fn bad_requests_get_typed_errors() {
         }
     }
     let indefinite = Family::from_samples(1, grid, a).unwrap();
-    let e = quiet(&indefinite, Operation::Cholesky, &cfg()).unwrap_err();
+    let e = train(&indefinite, Operation::Cholesky, &cfg()).unwrap_err();
     assert_eq!(e.code(), "NOT_POSITIVE_DEFINITE", "{e}");
     // Non-square input.
     let rect = Family::from_samples(1, vec![0.0, 1.0], MatrixBatch::new(2, 4, 3, vec![1.0; 24]).unwrap()).unwrap();
-    assert_eq!(quiet(&rect, Operation::Inverse, &cfg()).unwrap_err().code(), "SHAPE_MISMATCH");
-    assert_eq!(quiet(&rect, Operation::Cholesky, &cfg()).unwrap_err().code(), "SHAPE_MISMATCH");
+    assert_eq!(train(&rect, Operation::Inverse, &cfg()).unwrap_err().code(), "SHAPE_MISMATCH");
+    assert_eq!(train(&rect, Operation::Cholesky, &cfg()).unwrap_err().code(), "SHAPE_MISMATCH");
     assert_eq!(Operation::parse("lu").unwrap_err().code(), "INVALID_OPTION");
 }

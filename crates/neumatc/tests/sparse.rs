@@ -292,7 +292,7 @@ fn solve_model_on_the_sparse_family_reaches_the_stated_residual() {
     let fam = Family::adr(AdrConfig { grid: 40, ..Default::default() }).unwrap();
     let cfg =
         TrainConfig::from_json(r#"{"steps": 3000, "omega": 3.0, "accuracy": 1e-8, "seed": 3, "sampling": {"supervised": 80}}"#).unwrap();
-    let model = train(&fam, Operation::Solve, &cfg, &mut |_| {}, &std::sync::atomic::AtomicBool::new(false)).unwrap();
+    let model = train(&fam, Operation::Solve, &cfg).unwrap();
     let op = fam.sparse().unwrap();
     let params: Vec<f64> = (0..50).map(|i| (i as f64 + 0.37) / 50.0).collect();
     let x = model.predict(&params).unwrap().components[0].data.to_f64();
@@ -308,6 +308,6 @@ fn solve_model_on_the_sparse_family_reaches_the_stated_residual() {
     assert_eq!(model.shapes(), &[(n, 1)]);
     assert!(model.latent_dim() < 100);
     // Operations other than solve are refused.
-    let err = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &std::sync::atomic::AtomicBool::new(false)).unwrap_err();
+    let err = train(&fam, Operation::Inverse, &cfg).unwrap_err();
     assert_eq!(err.code(), "INVALID_OPTION");
 }

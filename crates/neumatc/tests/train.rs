@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use neumatc::{
     ComponentData, DeviceSpec, Dtype, Error, Family, MatrixBatch, Method, NeuMatC, Operation, Progress, Result, SamplingConfig, Strategy,
-    SyntheticConfig, TrainConfig, metrics, train,
+    SyntheticConfig, TrainConfig, metrics, train, train_with,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -34,10 +34,6 @@ macro_rules! device_test {
             }
         }
     };
-}
-
-fn quiet(fam: &Family, cfg: &TrainConfig) -> Result<NeuMatC> {
-    train(fam, Operation::Inverse, cfg, &mut |_| {}, &AtomicBool::new(false))
 }
 
 /// `count` parameters uniform in the family's box, from `seed` (never the training plan's draws).
@@ -79,8 +75,8 @@ fn accuracy_family() -> Family {
 
 fn end_to_end_synthetic(dev: DeviceSpec) -> Result<()> {
     let fam = accuracy_family();
-    let cfg = TrainConfig { steps: 500, device: dev.name(), ..Default::default() };
-    let model = quiet(&fam, &cfg)?;
+    let cfg = TrainConfig { steps: 500, device: dev, ..Default::default() };
+    let model = train(&fam, Operation::Inverse, &cfg)?;
     let params = fresh_params(&fam, 50, 2024);
     let err = rel_err(&model, &fam, &params);
     let r = model.report();
@@ -136,7 +132,7 @@ fn seeded_training_reproduces_bit_for_bit() {
     let fam = tiny_family();
     let params = fresh_params(&fam, 16, 5);
     let bits = |seed: u64| -> Vec<u32> {
-        let model = quiet(&fam, &tiny_cfg(120, seed)).unwrap();
+        let model = train(&fam, Operation::Inverse, &tiny_cfg(120, seed)).unwrap();
         match &model.predict(&params).unwrap().components[0].data {
             ComponentData::F32(v) => v.iter().map(|x| x.to_bits()).collect(),
             ComponentData::F64(_) => panic!("f32 model expected"),
@@ -150,7 +146,7 @@ fn seeded_training_reproduces_bit_for_bit() {
 #[test]
 fn seeded_training_reproduces_the_report() {
     let fam = tiny_family();
-    let run = || quiet(&fam, &tiny_cfg(80, 3)).unwrap().report().clone();
+    let run = || train(&fam, Operation::Inverse, &tiny_cfg(80, 3)).unwrap().report().clone();
     let (mut a, mut b) = (run(), run());
     for r in [&mut a, &mut b] {
         (r.seconds, r.exact_seconds, r.collocation_seconds, r.optimize_seconds) = (0.0, 0.0, 0.0, 0.0);
@@ -162,7 +158,7 @@ fn seeded_training_reproduces_the_report() {
 fn f64_model_predicts_f64() {
     let fam = tiny_family();
     let cfg = TrainConfig { dtype: Dtype::F64, ..tiny_cfg(60, 1) };
-    let model = quiet(&fam, &cfg).unwrap();
+    let model = train(&fam, Operation::Inverse, &cfg).unwrap();
     assert_eq!(model.dtype_name(), "f64");
     let pred = model.predict(&[0.2, 0.9]).unwrap();
     match &pred.components[0].data {
@@ -175,7 +171,7 @@ fn f64_model_predicts_f64() {
 #[test]
 fn fixed_latent_dimension_is_used() {
     let fam = tiny_family();
-    let model = quiet(&fam, &TrainConfig { latent_dim: Some(3), ..tiny_cfg(30, 1) }).unwrap();
+    let model = train(&fam, Operation::Inverse, &TrainConfig { latent_dim: Some(3), ..tiny_cfg(30, 1) }).unwrap();
     assert_eq!(model.latent_dim(), 3);
     assert_eq!(model.report().latent_dim, 3);
 }
@@ -185,7 +181,7 @@ fn progress_events_arrive_in_order() {
     let fam = tiny_family();
     let cfg = tiny_cfg(200, 2);
     let mut events: Vec<Progress> = Vec::new();
-    let model = train(&fam, Operation::Inverse, &cfg, &mut |p| events.push(p.clone()), &AtomicBool::new(false)).unwrap();
+    let model = train_with(&fam, Operation::Inverse, &cfg, &mut |p| events.push(p.clone()), &AtomicBool::new(false)).unwrap();
     assert!(!events.is_empty());
     // Steps never go back, and every event knows the planned total.
     for w in events.windows(2) {
@@ -195,7 +191,7 @@ fn progress_events_arrive_in_order() {
     assert!(events.iter().all(|e| e.steps == 200));
     // Phases in order: refinements interleave with optimisation, and basis refinement (extra exact solves,
     // `sampling.enrich`) may repeat basis + collocation.
-    let mut phases: Vec<&str> = events.iter().map(|e| e.phase).filter(|&p| p != "refine").collect();
+    let mut phases: Vec<&str> = events.iter().map(|e| e.phase.as_str()).filter(|&p| p != "refine").collect();
     phases.dedup();
     let n = phases.len();
     assert!(n >= 7, "{phases:?}");
@@ -218,7 +214,7 @@ fn plain_method_phases() {
     let fam = tiny_family();
     let cfg = TrainConfig { method: Method::Plain, ..tiny_cfg(20, 2) };
     let mut phases: Vec<&'static str> = Vec::new();
-    train(&fam, Operation::Inverse, &cfg, &mut |p| phases.push(p.phase), &AtomicBool::new(false)).unwrap();
+    train_with(&fam, Operation::Inverse, &cfg, &mut |p| phases.push(p.phase.as_str()), &AtomicBool::new(false)).unwrap();
     phases.retain(|&p| p != "refine");
     phases.dedup();
     assert_eq!(phases, ["sampling", "exact", "collocation", "optimize", "validate", "done"]);
@@ -232,7 +228,7 @@ fn cancel_from_the_progress_callback() {
         let mut after = 0usize;
         let cfg = TrainConfig { method, ..tiny_cfg(100_000, 1) };
         let t = std::time::Instant::now();
-        let res = train(
+        let res = train_with(
             &fam,
             Operation::Inverse,
             &cfg,
@@ -255,14 +251,14 @@ fn cancel_from_the_progress_callback() {
         assert!(t.elapsed().as_secs_f64() < 30.0, "{method:?}: cancelling took {:?}", t.elapsed());
     }
     // Cancelled before it starts.
-    let res = train(&fam, Operation::Inverse, &tiny_cfg(10, 1), &mut |_| {}, &AtomicBool::new(true));
+    let res = train_with(&fam, Operation::Inverse, &tiny_cfg(10, 1), &mut |_| {}, &AtomicBool::new(true));
     assert!(matches!(res, Err(Error::Cancelled)));
 }
 
 #[test]
 fn predict_rejects_bad_parameters() {
     let fam = tiny_family();
-    let model = quiet(&fam, &tiny_cfg(20, 1)).unwrap();
+    let model = train(&fam, Operation::Inverse, &tiny_cfg(20, 1)).unwrap();
     assert_eq!(model.predict(&[1.5]).unwrap_err().code(), "OUT_OF_DOMAIN");
     assert_eq!(model.predict(&[0.5, -0.2]).unwrap_err().code(), "OUT_OF_DOMAIN");
     assert_eq!(model.predict(&[f64::NAN]).unwrap_err().code(), "INVALID_INPUT");
@@ -284,23 +280,27 @@ fn bad_options_are_refused() {
         TrainConfig { hidden: vec![], ..tiny_cfg(10, 1) },
         TrainConfig { omega: 0.0, ..tiny_cfg(10, 1) },
         TrainConfig { latent_dim: Some(0), ..tiny_cfg(10, 1) },
-        TrainConfig { device: "gpu".into(), ..tiny_cfg(10, 1) },
         TrainConfig { lambda: -1.0, ..tiny_cfg(10, 1) },
         TrainConfig { sampling: SamplingConfig { supervised: 1, ..small_sampling() }, ..tiny_cfg(10, 1) },
     ];
     for cfg in bad {
-        assert_eq!(quiet(&fam, &cfg).unwrap_err().code(), "INVALID_OPTION", "{cfg:?}");
+        assert_eq!(train(&fam, Operation::Inverse, &cfg).unwrap_err().code(), "INVALID_OPTION", "{cfg:?}");
     }
     assert_eq!(TrainConfig::from_json(r#"{"stpes": 10}"#).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(TrainConfig::from_json(r#"{"device": "gpu"}"#).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(TrainConfig::from_json(r#"{"device": "cuda:1"}"#).unwrap().device, DeviceSpec::Cuda(1));
     #[cfg(not(feature = "cuda"))]
-    assert_eq!(quiet(&fam, &TrainConfig { device: "cuda:0".into(), ..tiny_cfg(10, 1) }).unwrap_err().code(), "DEVICE_UNAVAILABLE");
+    assert_eq!(
+        train(&fam, Operation::Inverse, &TrainConfig { device: DeviceSpec::Cuda(0), ..tiny_cfg(10, 1) }).unwrap_err().code(),
+        "DEVICE_UNAVAILABLE"
+    );
     // A grid with fewer points than the supervised samples asked for.
     let params: Vec<f64> = (0..10).map(|i| i as f64).collect();
     let grid = Family::from_samples(1, params.clone(), tiny_family_on(&params)).unwrap();
-    assert_eq!(quiet(&grid, &tiny_cfg(10, 1)).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(train(&grid, Operation::Inverse, &tiny_cfg(10, 1)).unwrap_err().code(), "INVALID_OPTION");
     // A non-square family has no inverse.
     let rect = Family::from_samples(1, vec![0.0, 1.0], MatrixBatch::new(2, 2, 3, vec![1.0; 12]).unwrap()).unwrap();
-    assert_eq!(quiet(&rect, &tiny_cfg(10, 1)).unwrap_err().code(), "SHAPE_MISMATCH");
+    assert_eq!(train(&rect, Operation::Inverse, &tiny_cfg(10, 1)).unwrap_err().code(), "SHAPE_MISMATCH");
 }
 
 /// The tiny synthetic family evaluated at `params` mapped into [0, 1].
@@ -312,8 +312,8 @@ fn tiny_family_on(params: &[f64]) -> MatrixBatch {
 
 fn plain_method_runs(dev: DeviceSpec) -> Result<()> {
     let fam = Family::synthetic(SyntheticConfig { n: 8, rank: 2, seed: 4, ..Default::default() })?;
-    let cfg = TrainConfig { method: Method::Plain, steps: 50, device: dev.name(), ..tiny_cfg(50, 1) };
-    let model = quiet(&fam, &cfg)?;
+    let cfg = TrainConfig { method: Method::Plain, steps: 50, device: dev, ..tiny_cfg(50, 1) };
+    let model = train(&fam, Operation::Inverse, &cfg)?;
     let r = model.report();
     assert_eq!(r.method, "plain");
     assert_eq!(r.device, dev.name());
@@ -335,7 +335,7 @@ device_test!(plain_method_runs);
 fn random_sampling_strategy_runs() {
     let fam = tiny_family();
     let sampling = SamplingConfig { strategy: Strategy::Random, ..small_sampling() };
-    let model = quiet(&fam, &TrainConfig { sampling, ..tiny_cfg(200, 1) }).unwrap();
+    let model = train(&fam, Operation::Inverse, &TrainConfig { sampling, ..tiny_cfg(200, 1) }).unwrap();
     let r = model.report();
     // The first refinement (untrained model) always finds failures and adds `add` random ones.
     assert!(r.collocation_added >= 4, "added {}", r.collocation_added);
@@ -352,7 +352,7 @@ fn from_samples_1d_grid() {
     let synth = accuracy_family();
     let params: Vec<f64> = (0..200).map(|i| i as f64 / 199.0).collect();
     let fam = Family::from_samples(1, params.clone(), synth.at(&params).unwrap()).unwrap();
-    let model = quiet(&fam, &TrainConfig { steps: 500, ..Default::default() }).unwrap();
+    let model = train(&fam, Operation::Inverse, &TrainConfig { steps: 500, ..Default::default() }).unwrap();
     let r = model.report();
     // Off the grid, against the exact family.
     let off = rel_err(&model, &synth, &fresh_params(&synth, 50, 77));
@@ -389,7 +389,7 @@ fn from_samples_2d_grid() {
         }
     }
     let fam = Family::from_samples(2, params.clone(), at(&params)).unwrap();
-    let model = quiet(&fam, &TrainConfig { steps: 500, ..Default::default() }).unwrap();
+    let model = train(&fam, Operation::Inverse, &TrainConfig { steps: 500, ..Default::default() }).unwrap();
     let r = model.report();
     // Fresh points off the grid, against the exact A(p1, p2).
     let fresh = fresh_params(&fam, 50, 99);
@@ -416,7 +416,7 @@ fn ill_conditioned_synthetic_family_is_refused() {
     // under n·ε_mach·max pivot). Either code is right; both must name a parameter of the family.
     for eps in [1e-10, 1e-14] {
         let fam = Family::synthetic(SyntheticConfig { n: 16, rank: 4, seed: 1, eps, scale: Some(1.0), ..Default::default() }).unwrap();
-        let err = quiet(&fam, &tiny_cfg(20, 1)).unwrap_err();
+        let err = train(&fam, Operation::Inverse, &tiny_cfg(20, 1)).unwrap_err();
         eprintln!("eps {eps:e}: {err}");
         match err {
             Error::IllConditioned { p, cond, .. } => {
@@ -437,7 +437,8 @@ fn max_condition_is_the_refusal_threshold() {
     // Accepted with a warning under the defaults (refuse above 1e12, warn above 1e6)...
     let mut messages = Vec::new();
     let model =
-        train(&fam, Operation::Inverse, &tiny_cfg(20, 1), &mut |p| messages.extend(p.message.clone()), &AtomicBool::new(false)).unwrap();
+        train_with(&fam, Operation::Inverse, &tiny_cfg(20, 1), &mut |p| messages.extend(p.message.clone()), &AtomicBool::new(false))
+            .unwrap();
     let r = model.report();
     eprintln!("eps 1e-4: cond {:e}..{:e}, warnings {:?}", r.condition_min, r.condition_max, r.warnings);
     assert!(r.condition_max > 1e6 && r.condition_max < 1e12, "cond max {:e}", r.condition_max);
@@ -447,7 +448,7 @@ fn max_condition_is_the_refusal_threshold() {
     assert!(r.warnings.iter().all(|w| it.any(|m| m == w)), "warnings {:?} not among messages {messages:?}", r.warnings);
     // ... and refused once maxCondition is below its condition number.
     let cfg = TrainConfig { max_condition: r.condition_max / 2.0, ..tiny_cfg(20, 1) };
-    match quiet(&fam, &cfg).unwrap_err() {
+    match train(&fam, Operation::Inverse, &cfg).unwrap_err() {
         Error::IllConditioned { cond, .. } => assert!(cond > cfg.max_condition),
         e => panic!("expected ILL_CONDITIONED, got {e:?}"),
     }
@@ -476,7 +477,7 @@ fn singular_sample_is_refused_naming_its_parameter() {
     let fam = Family::from_samples(1, params, MatrixBatch::new(5, n, n, data).unwrap()).unwrap();
     let cfg = TrainConfig { sampling: SamplingConfig { supervised: 4, ..small_sampling() }, ..tiny_cfg(10, 1) };
     for seed in 0..4 {
-        match quiet(&fam, &TrainConfig { seed, ..cfg.clone() }).unwrap_err() {
+        match train(&fam, Operation::Inverse, &TrainConfig { seed, ..cfg.clone() }).unwrap_err() {
             Error::Singular { p, .. } => assert!(p == vec![0.0] || p == vec![1.0], "named p = {p:?}"),
             e => panic!("seed {seed}: expected SINGULAR, got {e:?}"),
         }

@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use candle_core::{DType, Device, Tensor};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use neumatc::{Activation, ComponentData, SineMlp, metrics};
+use neumatc::{Activation, ComponentData, Mlp, metrics};
 
 fn predict(c: &mut Criterion) {
     let mut group = c.benchmark_group("inference");
@@ -46,7 +46,7 @@ fn predict(c: &mut Criterion) {
 /// `Φ(p)` alone: the default MLP `[1, 64, 64, 64, d]` with `d = 40`, f32.
 fn mlp_forward(c: &mut Criterion) {
     let mut group = c.benchmark_group("inference");
-    let mlp = SineMlp::init(&[1, 64, 64, 64, 40], 2.0, Activation::Sine, 0).expect("valid widths");
+    let mlp = Mlp::init(&[1, 64, 64, 64, 40], 2.0, Activation::Sine, 0).expect("valid widths");
     let devices: Vec<(&str, Device)> = {
         #[allow(unused_mut)]
         let mut v = vec![("cpu", Device::Cpu)];

@@ -10,7 +10,6 @@ pub mod residual;
 pub mod training;
 
 use std::hint::black_box;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
@@ -58,7 +57,7 @@ pub fn timed<R>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, mut run: i
 /// Trains a model outside any timed loop and prints what it reached, so that every time has an error beside it.
 pub fn trained(fam: &Family, steps: usize) -> NeuMatC {
     let cfg = TrainConfig { steps, ..Default::default() };
-    let model = train(fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false)).expect("training succeeds");
+    let model = train(fam, Operation::Inverse, &cfg).expect("training succeeds");
     let params: Vec<f64> = (0..20).map(|i| (i as f64 + 0.37) / 20.0).collect();
     let a = fam.at(&params).expect("in domain");
     let err = match &model.predict(&params).expect("in domain").components[0].data {

@@ -5,7 +5,6 @@
 //! marginal cost of a step.
 
 use std::hint::black_box;
-use std::sync::atomic::AtomicBool;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use neumatc::{Operation, TrainConfig, train};
@@ -22,11 +21,7 @@ fn train_runs(c: &mut Criterion) {
                 if std::mem::take(&mut first) {
                     super::trained(&fam, steps);
                 }
-                b.iter(|| {
-                    black_box(
-                        train(&fam, Operation::Inverse, black_box(&cfg), &mut |_| {}, &AtomicBool::new(false)).expect("training succeeds"),
-                    )
-                })
+                b.iter(|| black_box(train(&fam, Operation::Inverse, black_box(&cfg)).expect("training succeeds")))
             });
         }
     }

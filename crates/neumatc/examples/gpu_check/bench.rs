@@ -13,7 +13,7 @@ use neumatc::{
 use serde_json::{Value, json};
 
 use crate::Args;
-use crate::checks::{held_out, quiet, rel_err};
+use crate::checks::{held_out, rel_err};
 use crate::timing::median;
 
 /// Median seconds of `f` on `dev`: `warmup` untimed runs, then `reps` runs each bracketed by a device
@@ -174,9 +174,9 @@ impl<'a> Bench<'a> {
     }
 
     fn train_on_device(&self, fam: &Family, op: Operation, cfg: TrainConfig) -> Result<(NeuMatC, f64)> {
-        let cfg = TrainConfig { device: self.spec.name(), ..cfg };
+        let cfg = TrainConfig { device: self.spec, ..cfg };
         let t = Instant::now();
-        let model = quiet(fam, op, &cfg)?;
+        let model = train(fam, op, &cfg)?;
         Ok((model, t.elapsed().as_secs_f64()))
     }
 

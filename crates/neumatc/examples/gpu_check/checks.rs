@@ -61,10 +61,6 @@ pub fn rel_err(spec: &neumatc::op::OpSpec, fam: &Family, params: &[f64], pred: &
     Ok(metrics::mean(&metrics::rel_err_op(spec, &a, &joint, None)?))
 }
 
-pub fn quiet(fam: &Family, op: Operation, cfg: &TrainConfig) -> Result<NeuMatC> {
-    train(fam, op, cfg, &mut |_| {}, &AtomicBool::new(false))
-}
-
 /// Largest entry-wise difference between two predictions, relative to the largest entry.
 fn max_rel_diff(a: &Prediction, b: &Prediction) -> f64 {
     let (mut diff, mut scale) = (0f64, 0f64);
@@ -95,7 +91,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
     let opts = PredictOptions { device: dev, ..Default::default() };
     let small = |n: usize| Family::synthetic(SyntheticConfig { n, seed: 3, ..Default::default() });
     let cpu_cfg = TrainConfig { seed: 1, ..Default::default() };
-    let cuda_cfg = TrainConfig { device: dev.name(), ..cpu_cfg.clone() };
+    let cuda_cfg = TrainConfig { device: dev, ..cpu_cfg.clone() };
     let mut out = Vec::new();
 
     // The baselines against faer.
@@ -122,7 +118,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
             "inference/resident-matches-host (inverse f32, n = 128)",
             Box::new(|| {
                 let fam = small(128)?;
-                let model = quiet(&fam, Operation::Inverse, &cpu_cfg)?;
+                let model = train(&fam, Operation::Inverse, &cpu_cfg)?;
                 let p = held_out(&fam, 64, 11);
                 let d = max_rel_diff(&model.predict(&p)?, &model.predict_opts(&p, opts, &neumatc::FreshBuffers)?);
                 Ok((d, 1e-5, json!({})))
@@ -133,7 +129,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
             Box::new(|| {
                 let fam = small(96)?;
                 let cfg = TrainConfig { rank: Some(8), dtype: neumatc::Dtype::F64, ..cpu_cfg.clone() };
-                let model = quiet(&fam, Operation::Svd, &cfg)?;
+                let model = train(&fam, Operation::Svd, &cfg)?;
                 let p = held_out(&fam, 32, 12);
                 let dm = model.to_device(dev)?;
                 let d = max_rel_diff(&model.predict(&p)?, &dm.predict(&p, PredictOptions::default())?);
@@ -146,10 +142,10 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
                 let fam = small(256)?;
                 let p = held_out(&fam, 100, 13);
                 let t = Instant::now();
-                let gpu_model = quiet(&fam, Operation::Inverse, &cuda_cfg)?;
+                let gpu_model = train(&fam, Operation::Inverse, &cuda_cfg)?;
                 let gpu_s = t.elapsed().as_secs_f64();
                 let t = Instant::now();
-                let cpu_model = quiet(&fam, Operation::Inverse, &cpu_cfg)?;
+                let cpu_model = train(&fam, Operation::Inverse, &cpu_cfg)?;
                 let cpu_s = t.elapsed().as_secs_f64();
                 let e_gpu = rel_err(gpu_model.spec(), &fam, &p, &gpu_model.predict(&p)?)?;
                 let e_cpu = rel_err(cpu_model.spec(), &fam, &p, &cpu_model.predict(&p)?)?;
@@ -170,7 +166,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
                     Family::synthetic(SyntheticConfig { n: 128, rank: 10, eps: 1e-3, scale: Some(1.0), seed: 4, ..Default::default() })?;
                 let cfg =
                     TrainConfig { rank: Some(10), sampling: SamplingConfig { supervised: 60, ..Default::default() }, ..cuda_cfg.clone() };
-                let model = quiet(&fam, Operation::Svd, &cfg)?;
+                let model = train(&fam, Operation::Svd, &cfg)?;
                 let p = held_out(&fam, 64, 14);
                 let e = rel_err(model.spec(), &fam, &p, &model.predict_opts(&p, opts, &neumatc::FreshBuffers)?)?;
                 Ok((e, 1e-3, json!({ "train_s": model.report().seconds })))
@@ -181,7 +177,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
             Box::new(|| {
                 let fam = small(32)?;
                 let cfg = TrainConfig { method: Method::Plain, steps: 300, ..cuda_cfg.clone() };
-                let model = quiet(&fam, Operation::Inverse, &cfg)?;
+                let model = train(&fam, Operation::Inverse, &cfg)?;
                 let p = held_out(&fam, 32, 15);
                 let e = rel_err(model.spec(), &fam, &p, &model.predict(&p)?)?;
                 // The plain method is the paper's slow baseline: only a finite, improving answer is asked.
@@ -192,7 +188,7 @@ pub fn run_all(solver: &GpuSolver, ordinal: usize) -> Vec<Value> {
             "io/cuda-trained model saves, loads and runs on the CPU and back on the GPU",
             Box::new(|| {
                 let fam = small(64)?;
-                let model = quiet(&fam, Operation::Inverse, &cuda_cfg)?;
+                let model = train(&fam, Operation::Inverse, &cuda_cfg)?;
                 let again = NeuMatC::from_bytes(&model.to_bytes()?, std::path::Path::new("memory"))?;
                 let p = held_out(&fam, 16, 16);
                 let same = bits(&model.predict(&p)?) == bits(&again.predict(&p)?);

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-// Only `today` and `cpu_model` are used here.
+// Each example uses a subset of the shared timing helpers.
 #[allow(dead_code)]
 #[path = "../timing/mod.rs"]
 mod timing;

@@ -4,23 +4,14 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Mutex;
-use std::time::Instant;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
-use neumatc::{BufferSource, ComponentData, MatrixBatch, NeuMatC, Prediction, Result};
+use neumatc::{MatrixBatch, NeuMatC, Recycler, Result};
+
+use crate::timing::time_reps;
 use rayon::prelude::*;
 use serde_json::{Value, json};
-
-/// The median of `v` (the upper one for an even length); NaN for none.
-pub fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// `{ mean, std, max }` of the per-dataset values (population std; NaN-free input expected).
 pub fn stats(v: &[f64]) -> Value {
@@ -34,69 +25,12 @@ pub fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
-/// Median seconds of `f` over `reps` runs after `warmup` untimed ones.
-pub fn time_reps<T>(reps: usize, warmup: usize, mut f: impl FnMut() -> T) -> f64 {
-    for _ in 0..warmup {
-        std::hint::black_box(f());
-    }
-    median(
-        (0..reps.max(1))
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(f());
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
-
-/// Result buffers handed back after each timed call, as the Node binding does when JavaScript's GC frees
-/// a result: an application that predicts repeatedly pays no page faults for fresh memory.
-#[derive(Default)]
-pub struct Pool {
-    f32s: Mutex<Vec<Vec<f32>>>,
-    f64s: Mutex<Vec<Vec<f64>>>,
-}
-
-impl Pool {
-    /// Takes the buffers of a prediction back for reuse.
-    pub fn recycle(&self, p: Prediction) {
-        for c in p.components {
-            match c.data {
-                ComponentData::F32(v) => self.f32s.lock().expect("pool").push(v),
-                ComponentData::F64(v) => self.f64s.lock().expect("pool").push(v),
-            }
-        }
-    }
-
-    /// Drops every held buffer (between models, so memory does not pile up).
-    pub fn clear(&self) {
-        self.f32s.lock().expect("pool").clear();
-        self.f64s.lock().expect("pool").clear();
-    }
-}
-
-fn take<T: Default + Clone>(held: &Mutex<Vec<Vec<T>>>, len: usize) -> Vec<T> {
-    let mut held = held.lock().expect("pool");
-    match held.iter().position(|v| v.len() == len) {
-        Some(i) => held.swap_remove(i),
-        None => vec![T::default(); len],
-    }
-}
-
-impl BufferSource for Pool {
-    fn take_f32(&self, len: usize) -> Vec<f32> {
-        take(&self.f32s, len)
-    }
-
-    fn take_f64(&self, len: usize) -> Vec<f64> {
-        take(&self.f64s, len)
-    }
-}
-
 /// Median seconds of one `predict` of `params` (buffers recycled between calls).
-pub fn time_predict(model: &NeuMatC, params: &[f64], pool: &Pool, reps: usize) -> f64 {
-    let t = time_reps(reps, 2, || pool.recycle(model.predict_with(params, pool).expect("in domain")));
+/// Result buffers are handed back after each call (a [`Recycler`]), as the Node binding does when
+/// JavaScript's GC frees a result: an application that predicts repeatedly pays no page faults for fresh
+/// memory.
+pub fn time_predict(model: &NeuMatC, params: &[f64], pool: &Recycler, reps: usize) -> f64 {
+    let t = time_reps(reps, 2, || model.predict_with(params, pool).expect("in domain").recycle(pool));
     pool.clear();
     t
 }

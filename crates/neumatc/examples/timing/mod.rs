@@ -2,17 +2,22 @@
 
 use std::time::Instant;
 
-/// The median of `v` (the upper one for an even length).
+/// The median of `v` (the upper one for an even length); NaN for none.
 pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-/// Median seconds of `f` over 5 runs after one warm-up.
-pub fn time<T>(mut f: impl FnMut() -> T) -> f64 {
-    std::hint::black_box(f());
+/// Median seconds of `f` over `reps` runs after `warmup` untimed ones.
+pub fn time_reps<T>(reps: usize, warmup: usize, mut f: impl FnMut() -> T) -> f64 {
+    for _ in 0..warmup {
+        std::hint::black_box(f());
+    }
     median(
-        (0..5)
+        (0..reps.max(1))
             .map(|_| {
                 let t = Instant::now();
                 std::hint::black_box(f());
@@ -20,6 +25,11 @@ pub fn time<T>(mut f: impl FnMut() -> T) -> f64 {
             })
             .collect(),
     )
+}
+
+/// Median seconds of `f` over 5 runs after one warm-up.
+pub fn time<T>(f: impl FnMut() -> T) -> f64 {
+    time_reps(5, 1, f)
 }
 
 /// Today's date as `YYYY-MM-DD` (for result file names), or `undated`.

@@ -5,8 +5,6 @@
 //! dtype. Parameters are processed in chunks (one prediction GEMM per chunk, its size bounded by
 //! `CHUNK_BYTES`) and, within a chunk, one parameter per rayon task with sequential kernels.
 
-use std::sync::Mutex;
-
 use faer::Accum;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -16,7 +14,7 @@ use super::{ComponentData, NeuMatC, PredictOptions, Prediction};
 use crate::error::{Error, Result};
 use crate::family::Family;
 use crate::linalg::{gaussian, gemv, norm, residual};
-use crate::matrix::{BufferSource, check_finite};
+use crate::matrix::{Recycler, check_finite};
 use crate::op::measure::{SEED, Sketch, measure_names, measures};
 use crate::op::{Operation, at_p};
 
@@ -162,7 +160,7 @@ impl NeuMatC {
     ///
     /// let fam = Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, ..Default::default() }).unwrap();
     /// let cfg = TrainConfig { steps: 200, ..Default::default() };
-    /// let model = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    /// let model = train(&fam, Operation::Inverse, &cfg).unwrap();
     /// let report = model.check(None, &[0.25, 0.5], &CheckOptions::default()).unwrap();
     /// assert!(report.get("residual").unwrap().iter().all(|&r| r < 1e-2));
     /// assert!(report.get("contraction").unwrap().iter().all(|&c| c < 1.0));
@@ -216,16 +214,16 @@ impl NeuMatC {
     ///
     /// let fam = Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, ..Default::default() }).unwrap();
     /// let cfg = TrainConfig { steps: 200, ..Default::default() };
-    /// let model = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    /// let model = train(&fam, Operation::Inverse, &cfg).unwrap();
     /// let b = vec![1.0; 12];
     /// let out = model.refine(None, &[0.25, 0.5], &b, &RefineConfig::default()).unwrap();
     /// assert!(out.residual.iter().all(|&r| r <= 1e-12));
     /// ```
     pub fn refine(&self, family: Option<&Family>, params: &[f64], b: &[f64], cfg: &RefineConfig) -> Result<Refined> {
-        if !matches!(self.op, Operation::Inverse | Operation::Solve) {
+        if !matches!(self.spec.op, Operation::Inverse | Operation::Solve) {
             return Err(Error::option(
                 "operation",
-                format!("refine needs an inverse or solve model, this one learned `{}`", self.op.name()),
+                format!("refine needs an inverse or solve model, this one learned `{}`", self.spec.op.name()),
             ));
         }
         if self.spec.complex {
@@ -264,10 +262,10 @@ impl NeuMatC {
             let (iterations, res) = match &pred.components[0].data {
                 // Inverse: refine with Ĝ in the model's own dtype (an f32 Ĝ only slows the contraction by
                 // its rounding, ~1e-7 relative; residuals and x stay f64).
-                ComponentData::F32(g) if self.op == Operation::Inverse => {
+                ComponentData::F32(g) if self.spec.op == Operation::Inverse => {
                     iterate(a, &Precond::F32(&g[j * n * n..(j + 1) * n * n]), n, bi, bnorm, cfg, &mut x, &mut r)
                 }
-                ComponentData::F64(g) if self.op == Operation::Inverse => {
+                ComponentData::F64(g) if self.spec.op == Operation::Inverse => {
                     iterate(a, &Precond::F64(&g[j * n * n..(j + 1) * n * n]), n, bi, bnorm, cfg, &mut x, &mut r)
                 }
                 // Solve: the model's x̂(p), kept when it is good enough.
@@ -317,7 +315,8 @@ impl NeuMatC {
         let batch = params.len() / k;
         let per_param = (self.spec.output_len() * self.dtype.bytes()).max(1);
         let chunk = (CHUNK_BYTES / per_param).max(4 * rayon::current_num_threads()).max(1);
-        let buffers = Recycled::default();
+        // The buffers of the previous chunk are handed out again for the next one (see `Recycler`).
+        let buffers = Recycler::default();
         let mut out = Vec::with_capacity(batch);
         for (c, ps) in params.chunks(chunk * k).enumerate() {
             let pred = self.predict_opts(ps, PredictOptions { extrapolate, ..Default::default() }, &buffers)?;
@@ -330,43 +329,9 @@ impl NeuMatC {
                 })
                 .collect::<Result<Vec<T>>>()?;
             out.extend(part);
-            buffers.give_back(pred);
+            pred.recycle(&buffers);
         }
         Ok(out)
-    }
-}
-
-/// The prediction buffers of the previous chunk, handed out again for the next one: fresh memory costs
-/// the kernel's page faulting and zeroing, which at n = 256 is about 40 % of forming `Ĝ(p)` (measured).
-#[derive(Default)]
-struct Recycled {
-    f32: Mutex<Vec<Vec<f32>>>,
-    f64: Mutex<Vec<Vec<f64>>>,
-}
-
-impl Recycled {
-    /// Keeps the buffers of `pred` (in reverse, so that the next prediction takes them in component order).
-    fn give_back(&self, pred: Prediction) {
-        for c in pred.components.into_iter().rev() {
-            match c.data {
-                ComponentData::F32(v) => self.f32.lock().unwrap_or_else(|e| e.into_inner()).push(v),
-                ComponentData::F64(v) => self.f64.lock().unwrap_or_else(|e| e.into_inner()).push(v),
-            }
-        }
-    }
-}
-
-impl BufferSource for Recycled {
-    fn take_f32(&self, len: usize) -> Vec<f32> {
-        let mut v = self.f32.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
-        v.resize(len, 0.0);
-        v
-    }
-
-    fn take_f64(&self, len: usize) -> Vec<f64> {
-        let mut v = self.f64.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
-        v.resize(len, 0.0);
-        v
     }
 }
 

@@ -27,7 +27,7 @@ use safetensors::{SafeTensorError, SafeTensors};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Activation, Dtype, Latent, NeuMatC, SineMlp};
+use super::{Activation, Dtype, Latent, Mlp, NeuMatC};
 use crate::device::DeviceSpec;
 use crate::domain::Domain;
 use crate::error::{Error, Result};
@@ -206,6 +206,7 @@ impl NeuMatC {
     /// The metadata, with the checksum over `tensors` (in file order) and the rest of the metadata.
     fn metadata_for(&self, tensors: &[RawTensor]) -> Value {
         let shapes: Vec<Value> = self
+            .spec
             .op
             .components()
             .iter()
@@ -215,7 +216,7 @@ impl NeuMatC {
         let mut meta = json!({
             "formatVersion": FORMAT_VERSION,
             "libraryVersion": env!("CARGO_PKG_VERSION"),
-            "operation": self.op.name(),
+            "operation": self.spec.op.name(),
             "spec": self.spec,
             "domain": self.domain,
             "shapes": shapes,
@@ -242,7 +243,7 @@ impl NeuMatC {
             out.push(RawTensor { name: weight_name(i), shape: w.dims().to_vec(), bytes: tensor_bytes(w, self.dtype)? });
             out.push(RawTensor { name: bias_name(i), shape: b.dims().to_vec(), bytes: tensor_bytes(b, self.dtype)? });
         }
-        for ((name, latent), &(rows, cols)) in self.op.components().iter().zip(&self.latent).zip(&self.shapes) {
+        for ((name, latent), &(rows, cols)) in self.spec.op.components().iter().zip(&self.latent).zip(&self.shapes) {
             let bytes = match latent {
                 Latent::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
                 Latent::F64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
@@ -592,12 +593,11 @@ fn decode(meta: Value, st: &SafeTensors<'_>, origin: &Path) -> Result<NeuMatC> {
     let family = rebuild_family(&stored.family, &spec, &domain).map_err(|reason| fail(format!("training family: {reason}")))?;
 
     Ok(NeuMatC {
-        op,
         spec,
         domain,
         shapes,
         latent_dim: d,
-        mlp: SineMlp { layers, omega, activation },
+        mlp: Mlp { layers, omega, activation },
         latent,
         dtype,
         device,

@@ -35,15 +35,20 @@ impl Activation {
     }
 }
 
-/// The MLP's weights: `layers[i] = (W_i: in × out, b_i: 1 × out)`; the last layer is linear.
+/// The MLP's weights: `layers[i] = (W_i: in × out, b_i: 1 × out)`; the last layer is linear. The hidden
+/// layers' [`Activation`] is the model's (the paper's sine by default).
 #[derive(Debug, Clone)]
-pub struct SineMlp {
+pub struct Mlp {
     pub(crate) layers: Vec<(Tensor, Tensor)>,
     pub(crate) omega: f64,
     pub(crate) activation: Activation,
 }
 
-impl SineMlp {
+/// The name this type had while the MLP only ran sines.
+#[deprecated(since = "0.1.0", note = "renamed `Mlp` (it runs any `Activation`)")]
+pub type SineMlp = Mlp;
+
+impl Mlp {
     /// Random weights, PyTorch's default `U(−1/√fan_in, 1/√fan_in)` for weights and biases, from `seed`.
     /// `widths = [k, hidden.., d]`. Weights are f64 on the CPU (training casts as needed).
     pub fn init(widths: &[usize], omega: f64, activation: Activation, seed: u64) -> Result<Self> {
@@ -154,7 +159,7 @@ mod tests {
     fn host_forward_matches_candle() {
         let x: Vec<f64> = (0..14).map(|i| -1.0 + i as f64 / 6.5).collect();
         for act in [Activation::Sine, Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
-            let mlp = SineMlp::init(&[2, 16, 8, 5], 2.0, act, 3).unwrap();
+            let mlp = Mlp::init(&[2, 16, 8, 5], 2.0, act, 3).unwrap();
             let host = mlp.forward_host(&x, 7).unwrap().expect("host path for this activation");
             let reference = mlp.forward(&Tensor::from_vec(x.clone(), (7, 2), &Device::Cpu).unwrap()).unwrap();
             let reference = reference.flatten_all().unwrap().to_vec1::<f64>().unwrap();
@@ -163,7 +168,7 @@ mod tests {
                 assert!((h - r).abs() <= 1e-12 * (1.0 + r.abs()), "{act:?}: {h} vs {r}");
             }
         }
-        let gelu = SineMlp::init(&[2, 4, 3], 2.0, Activation::Gelu, 3).unwrap();
+        let gelu = Mlp::init(&[2, 4, 3], 2.0, Activation::Gelu, 3).unwrap();
         assert!(gelu.forward_host(&x, 7).unwrap().is_none(), "GELU falls back to candle");
     }
 }

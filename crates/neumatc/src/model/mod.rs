@@ -14,7 +14,9 @@ use rayon::prelude::*;
 pub use check::{CheckOptions, CheckReport, RefineConfig, Refined};
 pub use complex::{ComplexComponent, complex_component};
 pub use io::{FORMAT_VERSION, read_metadata};
-pub use mlp::{Activation, SineMlp};
+#[allow(deprecated)]
+pub use mlp::SineMlp;
+pub use mlp::{Activation, Mlp};
 pub(crate) use mlp::{forward as mlp_forward, hidden as mlp_hidden};
 pub use report::TrainReport;
 pub use resident::{DeviceModel, DevicePrediction};
@@ -23,7 +25,7 @@ use crate::device::DeviceSpec;
 use crate::domain::Domain;
 use crate::error::Result;
 use crate::family::Family;
-use crate::matrix::{BufferSource, FreshBuffers};
+use crate::matrix::{BufferSource, FreshBuffers, Recycler};
 use crate::op::{OpSpec, Operation};
 
 /// Floating-point type of a model's weights and predictions.
@@ -119,6 +121,18 @@ pub struct Prediction {
     pub warnings: Vec<String>,
 }
 
+impl Prediction {
+    /// Hands the component buffers to `recycler` for the next prediction to write into.
+    pub fn recycle(self, recycler: &Recycler) {
+        for c in self.components {
+            match c.data {
+                ComponentData::F32(v) => recycler.give_back_f32(v),
+                ComponentData::F64(v) => recycler.give_back_f64(v),
+            }
+        }
+    }
+}
+
 /// Options of [`NeuMatC::predict_opts`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PredictOptions {
@@ -162,14 +176,13 @@ pub(crate) enum Latent {
 /// A trained NeuMatC model. Read-only; cheap to share across threads.
 #[derive(Debug, Clone)]
 pub struct NeuMatC {
-    pub(crate) op: Operation,
     /// The operation with its settings (shape, SVD rank, right-hand side).
     pub(crate) spec: OpSpec,
     pub(crate) domain: Domain,
     pub(crate) shapes: Vec<(usize, usize)>,
     pub(crate) latent_dim: usize,
     /// `Φ` in the model's dtype, on the CPU.
-    pub(crate) mlp: SineMlp,
+    pub(crate) mlp: Mlp,
     /// One latent tensor per component.
     pub(crate) latent: Vec<Latent>,
     pub(crate) dtype: Dtype,
@@ -185,7 +198,7 @@ pub struct NeuMatC {
 impl NeuMatC {
     /// The learned operation.
     pub fn operation(&self) -> Operation {
-        self.op
+        self.spec.op
     }
 
     /// The operation with its settings (shape, SVD rank, `solve`'s right-hand side).
@@ -333,7 +346,7 @@ impl NeuMatC {
         let phi = self.coefficients(params)?;
         let d = self.latent_dim;
         let mut components = Vec::with_capacity(self.shapes.len());
-        for ((&(rows, cols), latent), &name) in self.shapes.iter().zip(&self.latent).zip(self.op.components()) {
+        for ((&(rows, cols), latent), &name) in self.shapes.iter().zip(&self.latent).zip(self.spec.op.components()) {
             let m = rows * cols;
             let data = match latent {
                 Latent::F32(c) => {
@@ -358,8 +371,11 @@ impl NeuMatC {
     /// (`d × n`), then each parameter costs `O(d n)`. `b` holds `n` values (one right-hand side for every
     /// parameter). Returns (batch, n, 1) in the model's dtype.
     pub fn apply(&self, params: &[f64], b: &[f64]) -> Result<Component> {
-        if self.op != Operation::Inverse {
-            return Err(crate::error::Error::option("apply", format!("needs an `inverse` model, this one learned `{}`", self.op.name())));
+        if self.spec.op != Operation::Inverse {
+            return Err(crate::error::Error::option(
+                "apply",
+                format!("needs an `inverse` model, this one learned `{}`", self.spec.op.name()),
+            ));
         }
         if self.spec.complex {
             return Err(crate::error::Error::option("apply", "is not available for complex models yet (predict the inverse and multiply)"));

@@ -4,7 +4,7 @@
 
 use candle_core::{Device, Tensor};
 
-use super::{Component, ComponentData, Dtype, Latent, NeuMatC, PredictOptions, Prediction, SineMlp};
+use super::{Component, ComponentData, Dtype, Latent, Mlp, NeuMatC, PredictOptions, Prediction};
 use crate::device::DeviceSpec;
 use crate::error::Result;
 
@@ -19,7 +19,7 @@ pub struct DeviceModel {
     model: NeuMatC,
     spec: DeviceSpec,
     device: Device,
-    mlp: SineMlp,
+    mlp: Mlp,
     /// One `d × rows·cols` tensor per component, in the model's dtype.
     latent: Vec<Tensor>,
 }
@@ -56,7 +56,6 @@ impl NeuMatC {
             })
             .collect::<Result<Vec<_>>>()?;
         let model = NeuMatC {
-            op: self.op,
             spec: self.spec.clone(),
             domain: self.domain.clone(),
             shapes: self.shapes.clone(),
@@ -141,7 +140,7 @@ impl DeviceModel {
         let components = tensors
             .iter()
             .zip(&self.model.shapes)
-            .zip(self.model.op.components())
+            .zip(self.model.spec.op.components())
             .map(|((t, &(rows, cols)), &name)| {
                 let t = t.flatten_all()?;
                 let data = match self.model.dtype {
@@ -157,7 +156,6 @@ impl DeviceModel {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicBool;
 
     use super::*;
     use crate::family::{Family, SyntheticConfig};
@@ -171,7 +169,7 @@ mod tests {
             r#"{{"steps": 60, "dtype": "{dtype}", {rank} "sampling": {{"supervised": 12, "collocation": 12, "candidates": 24}}}}"#
         ))
         .unwrap();
-        crate::train(&fam, op, &cfg, &mut |_| {}, &AtomicBool::new(false)).unwrap()
+        crate::train(&fam, op, &cfg).unwrap()
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Training options. Defaults live here and only here (the TS layer passes `undefined` through).
 
+use crate::device::DeviceSpec;
 use crate::error::{Error, Result};
 use crate::model::{Activation, Dtype};
 use crate::sampling::SamplingConfig;
@@ -62,8 +63,8 @@ pub struct TrainConfig {
     pub final_learning_rate: f64,
     /// Model dtype. Default `f32`. (The `pod` method trains `Φ` in f64 whatever this says.)
     pub dtype: Dtype,
-    /// `cpu`, `cuda` or `cuda:N`. Default `cpu`.
-    pub device: String,
+    /// Where to train (`"cpu"`, `"cuda"` or `"cuda:N"` in JSON). Default the CPU.
+    pub device: DeviceSpec,
     /// Seed of every random choice. Default 0.
     pub seed: u64,
     /// Fitting method. Default `pod`.
@@ -100,7 +101,7 @@ impl Default for TrainConfig {
             learning_rate: 3e-3,
             final_learning_rate: 0.01,
             dtype: Dtype::F32,
-            device: "cpu".into(),
+            device: DeviceSpec::Cpu,
             seed: 0,
             method: Method::Pod,
             structure_loss: StructureLoss::Sketch,
@@ -157,7 +158,6 @@ impl TrainConfig {
         if self.steps > 10_000_000 {
             return Err(Error::option("steps", format!("must be at most 1e7, got {}", self.steps)));
         }
-        crate::device::DeviceSpec::parse(&self.device)?;
         self.sampling.validate()
     }
 

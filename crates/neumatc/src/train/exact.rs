@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::config::TrainConfig;
-use super::run::Ctx;
+use super::run::Run;
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::family::Family;
@@ -23,7 +23,7 @@ pub(crate) fn exact_solutions(spec: &OpSpec, a: &MatrixBatch, params: &[f64], k:
 /// are then not unique, not continuous in `p`, and cannot be learned — the thin SVD of the default
 /// synthetic family, whose `εI` leaves a cluster of equal singular values, is the common case; a
 /// truncated SVD (`rank`) of the separated leading values is.
-pub(super) fn check_separation(spec: &OpSpec, g: &[f64], params: &[f64], k: usize, ctx: &mut Ctx) {
+pub(super) fn check_separation(spec: &OpSpec, g: &[f64], params: &[f64], k: usize, ctx: &mut Run) {
     let m = spec.output_len();
     let (off, len) = match spec.op {
         Operation::Svd => (spec.rows * spec.rank, spec.rank),
@@ -105,7 +105,7 @@ pub(crate) fn align_to(spec: &OpSpec, params: &[f64], g: &[f64], added: &[f64], 
 }
 
 /// Condition numbers `‖A‖₂‖A⁻¹‖₂` of the supervised matrices: recorded, warned about, or refused.
-pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: usize, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
+pub(crate) fn check_conditioning(a: &MatrixBatch, g: &[f64], params: &[f64], k: usize, cfg: &TrainConfig, ctx: &mut Run) -> Result<()> {
     let n = a.rows;
     let conds: Vec<f64> = (0..a.batch)
         .into_par_iter()
@@ -143,7 +143,7 @@ pub(super) fn refuse_condition(op: &'static str, p: &[f64], cond: f64, n: usize,
 /// `conditionCandidatesMax` and warned about above `warnCondition`, never refused. At the samples
 /// (`between = false`, for `solve`, whose exact solves do not form the inverse) they are recorded in
 /// `conditionMin/Max` and refused above `maxCondition`.
-pub(super) fn check_condition_estimates(family: &Family, params: &[f64], cfg: &TrainConfig, ctx: &mut Ctx, between: bool) -> Result<()> {
+pub(super) fn check_condition_estimates(family: &Family, params: &[f64], cfg: &TrainConfig, ctx: &mut Run, between: bool) -> Result<()> {
     let k = family.param_dim();
     let n = family.rows();
     let mut worst: Option<(f64, Vec<f64>)> = None;

@@ -3,7 +3,7 @@
 
 mod config;
 mod exact;
-mod general;
+mod gauss_newton;
 mod plain;
 mod pod;
 mod progress;
@@ -20,10 +20,10 @@ use rayon::prelude::*;
 pub use crate::model::TrainReport;
 pub use config::{Method, StructureLoss, TrainConfig};
 pub use exact::align_samples;
-pub use progress::Progress;
+pub use progress::{Phase, Progress};
 
 use exact::{check_condition_estimates, check_conditioning, check_separation, exact_solutions};
-use run::{Ctx, Fit};
+use run::{Fit, Run};
 
 use crate::device::DeviceSpec;
 use crate::error::{Error, Result};
@@ -34,7 +34,22 @@ use crate::model::{Latent, NeuMatC};
 use crate::op::{OpSpec, Operation};
 use crate::sampling::{self, SamplePlan};
 
-/// Learns `p ↦ op(A(p))` for `family`.
+/// Learns `p ↦ op(A(p))` for `family`, silently and to the end: [`train_with`] with no progress events
+/// and no cancellation. Runs on the calling thread; seeded runs reproduce bit for bit on the CPU.
+///
+/// ```
+/// use neumatc::{train, Family, Operation, SyntheticConfig, TrainConfig, train_with};
+/// let fam = Family::synthetic(SyntheticConfig { n: 8, rank: 2, ..Default::default() }).unwrap();
+/// let cfg = TrainConfig::from_json(r#"{"steps": 50, "sampling": {"supervised": 10, "collocation": 10, "candidates": 20}}"#).unwrap();
+/// let model = train(&fam, Operation::Inverse, &cfg).unwrap();
+/// let out = model.predict(&[0.3]).unwrap();
+/// assert_eq!(out.components[0].data.len(), 64);
+/// ```
+pub fn train(family: &Family, op: Operation, cfg: &TrainConfig) -> Result<NeuMatC> {
+    train_with(family, op, cfg, &mut |_| {}, &AtomicBool::new(false))
+}
+
+/// Learns `p ↦ op(A(p))` for `family`, reporting progress and stopping on request.
 ///
 /// `on_progress` receives [`Progress`] events; setting `cancel` stops training at the next step with
 /// [`Error::Cancelled`] (no thread keeps running, nothing is left half-built). Runs on the calling
@@ -42,14 +57,16 @@ use crate::sampling::{self, SamplePlan};
 ///
 /// ```
 /// use std::sync::atomic::AtomicBool;
-/// use neumatc::{train, Family, Operation, SyntheticConfig, TrainConfig};
+/// use neumatc::{train_with, Family, Operation, Phase, SyntheticConfig, TrainConfig};
 /// let fam = Family::synthetic(SyntheticConfig { n: 8, rank: 2, ..Default::default() }).unwrap();
 /// let cfg = TrainConfig::from_json(r#"{"steps": 50, "sampling": {"supervised": 10, "collocation": 10, "candidates": 20}}"#).unwrap();
-/// let model = train(&fam, Operation::Inverse, &cfg, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-/// let out = model.predict(&[0.3]).unwrap();
-/// assert_eq!(out.components[0].data.len(), 64);
+/// let mut phases = Vec::new();
+/// let model = train_with(&fam, Operation::Inverse, &cfg, &mut |p| phases.push(p.phase), &AtomicBool::new(false)).unwrap();
+/// assert_eq!(phases.first(), Some(&Phase::Sampling));
+/// assert_eq!(phases.last(), Some(&Phase::Done));
+/// assert_eq!(model.latent_dim(), model.report().latent_dim);
 /// ```
-pub fn train(
+pub fn train_with(
     family: &Family,
     op: Operation,
     cfg: &TrainConfig,
@@ -73,16 +90,16 @@ pub fn train(
     if cfg.method == Method::Plain && (op != Operation::Inverse || family.sparse().is_some()) {
         return Err(Error::option("method", format!("the plain method is implemented for `inverse` only, not `{}`; use `pod`", op.name())));
     }
-    let device = DeviceSpec::parse(&cfg.device)?;
+    let device = cfg.device;
     // Opened once for the whole run: every CUDA device handle has its own stream, cuBLAS handle and
     // kernel cache, so each stage reopening it would pay that set-up again.
-    let mut ctx = Ctx::new(cfg.steps, on_progress, cancel, device.device()?);
+    let mut ctx = Run::new(cfg.steps, on_progress, cancel, device.device()?);
     ctx.report.device = device.name();
     ctx.report.dtype = cfg.dtype.name().into();
     ctx.report.operation = op.name().into();
     ctx.report.method = serde_json::to_value(cfg.method).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
 
-    ctx.phase("sampling")?;
+    ctx.phase(Phase::Sampling)?;
     let plan = sampling::plan(family, &cfg.sampling, cfg.validation, cfg.seed)?;
     ctx.report.supervised = plan.supervised.len() / family.param_dim();
     let k = family.param_dim();
@@ -97,7 +114,7 @@ pub fn train(
         8,
     )?;
 
-    ctx.phase("exact")?;
+    ctx.phase(Phase::Exact)?;
     let t = Instant::now();
     let a_s = family.at(&plan.supervised)?;
     let mut g_s = exact_solutions(&spec, &a_s, &plan.supervised, k)?;
@@ -127,7 +144,7 @@ pub fn train(
     };
     let model = build_model(family, spec, fit, cfg, device, &mut ctx)?;
 
-    ctx.phase("validate")?;
+    ctx.phase(Phase::Validate)?;
     validate(family, model.spec(), &model, &plan, cfg, &mut ctx)?;
     finish(model, ctx)
 }
@@ -141,7 +158,7 @@ fn train_sparse(
     plan: SamplePlan,
     cfg: &TrainConfig,
     device: DeviceSpec,
-    mut ctx: Ctx,
+    mut ctx: Run,
 ) -> Result<NeuMatC> {
     let n = sp.n();
     let rhs = spec.rhs.clone().unwrap_or_default();
@@ -152,13 +169,13 @@ fn train_sparse(
         n,
         8,
     )?;
-    ctx.phase("exact")?;
+    ctx.phase(Phase::Exact)?;
     let t = Instant::now();
     let g_s = sparse::exact(sp, &plan.supervised, &rhs)?;
     ctx.report.exact_seconds = t.elapsed().as_secs_f64();
     let fit = pod::fit(family, &spec, &plan, &g_s, cfg, &mut ctx)?;
     let model = build_model(family, spec, fit, cfg, device, &mut ctx)?;
-    ctx.phase("validate")?;
+    ctx.phase(Phase::Validate)?;
     let count = plan.validation.len();
     ctx.report.held_out_count = count;
     if count > 0 {
@@ -180,7 +197,7 @@ fn train_sparse(
 }
 
 /// The model from a fit: one latent tensor per component, in the training dtype.
-fn build_model(family: &Family, spec: OpSpec, fit: Fit, cfg: &TrainConfig, device: DeviceSpec, ctx: &mut Ctx) -> Result<NeuMatC> {
+fn build_model(family: &Family, spec: OpSpec, fit: Fit, cfg: &TrainConfig, device: DeviceSpec, ctx: &mut Run) -> Result<NeuMatC> {
     ctx.report.latent_dim = fit.latent_dim;
     let op = spec.op;
 
@@ -205,7 +222,6 @@ fn build_model(family: &Family, spec: OpSpec, fit: Fit, cfg: &TrainConfig, devic
         off += c.len();
     }
     Ok(NeuMatC {
-        op,
         spec: spec.clone(),
         domain: family.domain().clone(),
         shapes: comps.iter().map(|c| (c.rows, c.cols)).collect(),
@@ -221,9 +237,9 @@ fn build_model(family: &Family, spec: OpSpec, fit: Fit, cfg: &TrainConfig, devic
 }
 
 /// Stamps the report and emits `done`.
-fn finish(mut model: NeuMatC, mut ctx: Ctx) -> Result<NeuMatC> {
+fn finish(mut model: NeuMatC, mut ctx: Run) -> Result<NeuMatC> {
     ctx.report.seconds = ctx.elapsed();
-    ctx.progress.phase = "done";
+    ctx.progress.phase = Phase::Done;
     ctx.emit();
     model.report = ctx.report;
     Ok(model)
@@ -231,7 +247,7 @@ fn finish(mut model: NeuMatC, mut ctx: Ctx) -> Result<NeuMatC> {
 
 /// Held-out error (the operation's metric, [`OpSpec::rel_err`]) of the finished model on the plan's
 /// validation points, and the largest orthogonality defect of its orthonormal factors there.
-fn validate(family: &Family, spec: &OpSpec, model: &NeuMatC, plan: &SamplePlan, cfg: &TrainConfig, ctx: &mut Ctx) -> Result<()> {
+fn validate(family: &Family, spec: &OpSpec, model: &NeuMatC, plan: &SamplePlan, cfg: &TrainConfig, ctx: &mut Run) -> Result<()> {
     let k = family.param_dim();
     let count = plan.validation.len() / k;
     ctx.report.held_out_count = count;

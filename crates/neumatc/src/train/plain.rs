@@ -2,6 +2,7 @@
 //! fits both to eq. (3) with the structure residual `A(q)(Φ(q)C) − I` formed in full (or sketched with
 //! random probes) at every step. Kept so the default method can be compared against it.
 
+use crate::train::progress::Phase;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::SeedableRng;
@@ -10,10 +11,10 @@ use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
 
 use super::config::{StructureLoss, TrainConfig};
-use super::run::{Ctx, Fit};
+use super::run::{Fit, Run};
 use crate::error::Result;
 use crate::family::Family;
-use crate::model::{SineMlp, mlp_forward};
+use crate::model::{Mlp, mlp_forward};
 use crate::sampling::{self, SamplePlan};
 
 /// The structure residual: full (`Ω = None`, target `I`) or sketched (`‖(AG − I)Ω‖² / k`, target `Ω`).
@@ -35,7 +36,7 @@ impl Residual {
     }
 }
 
-pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
+pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Run) -> Result<Fit> {
     let (n, k) = (family.rows(), family.param_dim());
     let m = n * n;
     let ns = plan.supervised.len() / k;
@@ -44,7 +45,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let d = cfg.latent_dim.unwrap_or(ns.min(40));
     let domain = family.domain();
 
-    ctx.phase("collocation")?;
+    ctx.phase(Phase::Collocation)?;
     let t = Instant::now();
     let tensor = |v: Vec<f64>, shape: (usize, usize)| -> Result<Tensor> {
         Ok(Tensor::from_vec(v, shape, &Device::Cpu)?.to_dtype(dt)?.to_device(&dev)?)
@@ -73,7 +74,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let mut widths = vec![k];
     widths.extend(&cfg.hidden);
     widths.push(d);
-    let mlp = SineMlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?.to(&dev, dt)?;
+    let mlp = Mlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?.to(&dev, dt)?;
     let vars = mlp.vars()?;
     let rms = (g_s.iter().map(|v| v * v).sum::<f64>() / g_s.len() as f64).sqrt();
     let mut crng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xc0de);
@@ -101,7 +102,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
         Ok(out)
     };
 
-    ctx.phase("optimize")?;
+    ctx.phase(Phase::Optimize)?;
     let t = Instant::now();
     let mut step = 0;
     let mut last = (0.0, 0.0, 0.0);
@@ -121,8 +122,8 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
             r.add.iter().for_each(|&i| keep[i] = false);
             cand_params = cand_params.chunks(k).zip(&keep).filter(|(_, kp)| **kp).flat_map(|(p, _)| p.to_vec()).collect();
             ctx.report.collocation_added += r.add.len();
-            ctx.phase("refine")?;
-            ctx.progress.phase = "optimize";
+            ctx.phase(Phase::Refine)?;
+            ctx.progress.phase = Phase::Optimize;
         }
         let nc = xc_host.len() / k;
         let xc = tensor(xc_host.clone(), (nc, k))?;
@@ -152,5 +153,5 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let host = |t: &Tensor| -> Result<Tensor> { Ok(t.to_dtype(DType::F64)?.to_device(&Device::Cpu)?) };
     let trained = layers(&vars).iter().map(|(w, b)| Ok((host(w)?, host(b)?))).collect::<Result<Vec<_>>>()?;
     let latent = host(c.as_tensor())?.flatten_all()?.to_vec1::<f64>()?;
-    Ok(Fit { mlp: SineMlp { layers: trained, omega: cfg.omega, activation: cfg.activation }, latent, latent_dim: d })
+    Ok(Fit { mlp: Mlp { layers: trained, omega: cfg.omega, activation: cfg.activation }, latent, latent_dim: d })
 }

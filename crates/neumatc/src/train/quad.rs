@@ -1,5 +1,5 @@
-//! The structure term at one point as a quadratic form in the basis coordinates, whole ([`Gram`]) and
-//! factored for a basis of size `d` ([`Quad`]): what the POD method's Adam loop evaluates instead of the
+//! The structure term at one point as a quadratic form in the basis coordinates, whole ([`QuadForm`]) and
+//! factored for a basis of size `d` ([`FactoredForm`]): what the POD method's Adam loop evaluates instead of the
 //! `O(n³)` residual.
 
 use faer::linalg::solvers::Solve;
@@ -9,16 +9,16 @@ use faer::{Accum, Mat, MatRef, Par, Side};
 /// `‖A(q)(cC) − T‖² = cᵀQc − 2bᵀc + tt` (`T = I`, or `Ω` for the sketch, scaled by `1/k`).
 /// Kept whole so that the leading `d' × d'` block serves any smaller basis `C_1 … C_d'`.
 #[derive(Debug, Clone)]
-pub(super) struct Gram {
+pub(super) struct QuadForm {
     pub d: usize,
     pub q: Vec<f64>,
     pub b: Vec<f64>,
     pub tt: f64,
 }
 
-/// A [`Gram`] solved for a basis of size `d`: `‖Lᵀ(c − c*)‖² + floor` with `LLᵀ = Q`.
+/// A [`QuadForm`] solved for a basis of size `d`: `‖Lᵀ(c − c*)‖² + floor` with `LLᵀ = Q`.
 #[derive(Debug, Clone)]
-pub(super) struct Quad {
+pub(super) struct FactoredForm {
     /// `Lᵀ`, `d × d` row-major.
     pub lt: Vec<f64>,
     /// `c*`, the least-squares coefficients at this point.
@@ -27,9 +27,9 @@ pub(super) struct Quad {
     pub floor: f64,
 }
 
-impl Gram {
+impl QuadForm {
     /// Solves the form restricted to the first `d` basis functions.
-    pub fn solve(&self, d: usize) -> Quad {
+    pub fn solve(&self, d: usize) -> FactoredForm {
         let full = self.d;
         let q = Mat::<f64>::from_fn(d, d, |i, j| self.q[i * full + j]);
         let b = &self.b[..d];
@@ -40,7 +40,7 @@ impl Gram {
         let target: Vec<f64> = (0..d).map(|i| x[(i, 0)]).collect();
         let floor = (self.tt - b.iter().zip(&target).map(|(u, v)| u * v).sum::<f64>()).max(0.0);
         let lt = (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect();
-        Quad { lt, target, floor }
+        FactoredForm { lt, target, floor }
     }
 }
 
@@ -62,13 +62,13 @@ pub(super) fn ridge_llt(q: &Mat<f64>, rel: f64) -> (faer::linalg::solvers::Llt<f
     }
 }
 
-impl Quad {
+impl FactoredForm {
     /// The form `‖J(c − target)‖² + floor` of a Gauss–Newton model with normal matrix `JᵀJ` (`d × d`).
     pub fn from_normal(jtj: &Mat<f64>, target: Vec<f64>, floor: f64) -> Self {
         let d = jtj.nrows();
         let (llt, _) = ridge_llt(jtj, 1e-14);
         let l = llt.L();
-        Quad { lt: (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect(), target, floor }
+        FactoredForm { lt: (0..d * d).map(|idx| l[(idx % d, idx / d)]).collect(), target, floor }
     }
 
     pub fn eval(&self, c: &[f64]) -> f64 {
@@ -85,9 +85,9 @@ impl Quad {
 }
 
 /// From `Y` (`rows × d`, column-major), `b = Yᵀt` and `‖t‖²`, the form `scale·‖Yc − t‖²`.
-pub(super) fn gram(y: &[f64], rows: usize, d: usize, b: Vec<f64>, tt: f64, scale: f64) -> Gram {
+pub(super) fn gram(y: &[f64], rows: usize, d: usize, b: Vec<f64>, tt: f64, scale: f64) -> QuadForm {
     let ym = MatRef::from_column_major_slice(y, rows, d);
     let mut q = Mat::<f64>::zeros(d, d);
     faer::linalg::matmul::matmul(q.as_mut(), Accum::Replace, ym.transpose(), ym, scale, Par::Seq);
-    Gram { d, q: (0..d * d).map(|i| q[(i / d, i % d)]).collect(), b: b.into_iter().map(|v| v * scale).collect(), tt: tt * scale }
+    QuadForm { d, q: (0..d * d).map(|i| q[(i / d, i % d)]).collect(), b: b.into_iter().map(|v| v * scale).collect(), tt: tt * scale }
 }

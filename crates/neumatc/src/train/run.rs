@@ -4,19 +4,19 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::progress::Progress;
+use super::progress::{Phase, Progress};
 use crate::error::{Error, Result};
-use crate::model::{SineMlp, TrainReport};
+use crate::model::{Mlp, TrainReport};
 
 /// What a method's fit hands back: `Φ` (f64, CPU, output normalisation folded in) and `C` (`d × rows·cols`).
 pub(crate) struct Fit {
-    pub mlp: SineMlp,
+    pub mlp: Mlp,
     pub latent: Vec<f64>,
     pub latent_dim: usize,
 }
 
 /// Progress, cancellation and the report under construction.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct Run<'a> {
     t0: Instant,
     last_emit: Instant,
     on_progress: &'a mut dyn FnMut(&Progress),
@@ -27,7 +27,7 @@ pub(crate) struct Ctx<'a> {
     pub device: candle_core::Device,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> Run<'a> {
     pub(super) fn new(
         steps: usize,
         on_progress: &'a mut dyn FnMut(&Progress),
@@ -56,14 +56,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// Starts a phase: always emits.
-    pub fn phase(&mut self, phase: &'static str) -> Result<()> {
+    pub fn phase(&mut self, phase: Phase) -> Result<()> {
         self.check_cancel()?;
         self.progress.phase = phase;
         self.emit();
         Ok(())
     }
 
-    /// Whether the next [`Ctx::tick`] will emit an event.
+    /// Whether the next [`Run::tick`] will emit an event.
     pub fn due(&self) -> bool {
         self.last_emit.elapsed().as_millis() >= 100
     }

@@ -10,7 +10,7 @@
 use faer::{Accum, MatRef, Par};
 use rayon::prelude::*;
 
-use super::quad::{Gram, Quad};
+use super::quad::{FactoredForm, QuadForm};
 use crate::error::Result;
 use crate::sparse::AdrFamily;
 
@@ -61,7 +61,7 @@ impl SparseBasis {
     }
 
     /// `‖A(q)(cC) − b‖² / ‖b‖²` as a form in `c` (leading blocks serve smaller bases).
-    fn gram(&self, q: f64) -> Gram {
+    fn gram(&self, q: f64) -> QuadForm {
         let d = self.d;
         let w = AdrFamily::weights(q);
         let mut g = vec![0.0; d * d];
@@ -70,11 +70,11 @@ impl SparseBasis {
             g.iter_mut().zip(c).for_each(|(o, v)| *o += s * v);
         }
         let b = (0..d).map(|i| (0..3).map(|k| w[k] * self.yb[k][i]).sum::<f64>() / self.bb).collect();
-        Gram { d, q: g, b, tt: 1.0 }
+        QuadForm { d, q: g, b, tt: 1.0 }
     }
 
     /// Structure terms at a batch of parameters, solved for the first `d` basis functions.
-    pub fn quads(&self, params: &[f64], d: usize) -> Vec<Quad> {
+    pub fn quads(&self, params: &[f64], d: usize) -> Vec<FactoredForm> {
         params.par_iter().map(|&q| self.gram(q).solve(d)).collect()
     }
 

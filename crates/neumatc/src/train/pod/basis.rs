@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::family::Family;
 use crate::train::config::{StructureLoss, TrainConfig};
-use crate::train::quad::{Gram, Quad};
+use crate::train::quad::{FactoredForm, QuadForm};
 
 use crate::train::quad::gram;
 
@@ -57,7 +57,7 @@ impl Basis {
     }
 
     /// The structure term of `A` (row-major `n × n`) in full or sketched form.
-    pub(super) fn gram(&self, a: &[f64], form: StructureLoss) -> Gram {
+    pub(super) fn gram(&self, a: &[f64], form: StructureLoss) -> QuadForm {
         let (n, d) = (self.n, self.d);
         let a = MatRef::from_row_major_slice(a, n, n);
         match form {
@@ -96,7 +96,7 @@ impl Basis {
     }
 
     /// Structure terms of a batch of parameters, in parallel, building `A(p)` in chunks.
-    pub(super) fn grams(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<Gram>> {
+    pub(super) fn grams(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<QuadForm>> {
         let k = family.param_dim();
         let mut out = Vec::with_capacity(params.len() / k);
         if !self.device.is_cpu() {
@@ -157,7 +157,7 @@ impl Basis {
         a: &crate::matrix::MatrixBatch,
         form: StructureLoss,
         (rhs, second): &(Tensor, Tensor),
-    ) -> Result<Vec<Gram>> {
+    ) -> Result<Vec<QuadForm>> {
         let (n, d, batch) = (self.n, self.d, a.batch);
         let at = Tensor::from_slice(&a.data, (batch * n, n), &self.device)?;
         let cols = self.target_cols(form);
@@ -174,7 +174,7 @@ impl Basis {
         let b: Vec<Vec<f64>> = b.to_vec2()?;
         Ok(q.into_iter()
             .zip(b)
-            .map(|(q, b)| Gram {
+            .map(|(q, b)| QuadForm {
                 d,
                 q: q.into_iter().flatten().map(|v| v * scale).collect(),
                 b: b.into_iter().map(|v| v * scale).collect(),
@@ -184,7 +184,7 @@ impl Basis {
     }
 
     /// Structure terms solved for the whole basis.
-    pub(super) fn quads(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<Quad>> {
+    pub(super) fn quads(&self, family: &Family, params: &[f64], form: StructureLoss) -> Result<Vec<FactoredForm>> {
         Ok(self.grams(family, params, form)?.iter().map(|g| g.solve(self.d)).collect())
     }
 
@@ -233,7 +233,7 @@ mod tests {
     use super::*;
     use crate::family::Family;
     use crate::family::SyntheticConfig;
-    use crate::model::SineMlp;
+    use crate::model::Mlp;
     use crate::train::config::StructureLoss;
     use candle_core::Var;
     use faer::Par;
@@ -356,7 +356,7 @@ mod tests {
             dev: Device::Cpu,
         };
         let batch = problem.batch().unwrap();
-        let mlp = SineMlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
+        let mlp = Mlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
         let vars = mlp.vars().unwrap();
         let layers =
             |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
@@ -400,7 +400,7 @@ mod tests {
             dev: Device::Cpu,
         };
         let batch = problem.batch().unwrap();
-        let vars = SineMlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
+        let vars = Mlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
         let layers =
             |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
         let before = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();

@@ -15,6 +15,7 @@ mod basis;
 mod problem;
 mod stages;
 
+use crate::train::progress::Phase;
 use candle_core::{Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::SeedableRng;
@@ -22,17 +23,17 @@ use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
 use super::config::TrainConfig;
-use super::run::{Ctx, Fit};
+use super::run::{Fit, Run};
 use crate::error::Result;
 use crate::family::Family;
-use crate::model::SineMlp;
+use crate::model::Mlp;
 use crate::op::{OpSpec, Operation};
 use crate::sampling::{self, SamplePlan};
 
 use problem::Problem;
 use stages::{Stage, Terms, general_stage, inverse_stage, sparse_stage};
 
-pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Fit> {
+pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Run) -> Result<Fit> {
     let k = family.param_dim();
     let Stage { mut terms, d, supervised, coef, quads, mut cand_params } = if let Some(op) = family.sparse() {
         sparse_stage(op, spec, plan, g_s, cfg, ctx)?
@@ -76,7 +77,7 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     let mut widths = vec![k];
     widths.extend(&cfg.hidden);
     widths.push(d);
-    let init = SineMlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?.to(&dev, candle_core::DType::F64)?;
+    let init = Mlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?.to(&dev, candle_core::DType::F64)?;
     let vars = init.vars()?;
     let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> {
         vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect()
@@ -86,7 +87,7 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     let mut opt = AdamW::new(vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect(), params)?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xada9);
 
-    ctx.phase("optimize")?;
+    ctx.phase(Phase::Optimize)?;
     let t = Instant::now();
     // Failure scores of the current model at the candidates.
     let score = |problem: &Problem, terms: &Terms, vars: &[(Var, Var)], cand_params: &[f64]| -> Result<Vec<f64>> {
@@ -120,8 +121,8 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
             ctx.report.collocation_added += r.add.len();
             batch = problem.batch()?;
             ctx.progress.collocation = batch.nc;
-            ctx.phase("refine")?;
-            ctx.progress.phase = "optimize";
+            ctx.phase(Phase::Refine)?;
+            ctx.progress.phase = Phase::Optimize;
         }
         opt.set_learning_rate(cfg.learning_rate_at(step));
         let (loss, data, structure) = problem.loss(&layers(&vars), &batch)?;
@@ -162,7 +163,7 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     let s = Tensor::from_vec(problem.scale.clone(), (1, d), &Device::Cpu)?;
     let mu = Tensor::from_vec(problem.mean.clone(), (1, d), &Device::Cpu)?;
     trained.push((w.broadcast_mul(&s)?, b.broadcast_mul(&s)?.broadcast_add(&mu)?));
-    let mlp = SineMlp {
+    let mlp = Mlp {
         layers: trained.into_iter().map(|(w, b)| Ok((w.copy()?, b.copy()?))).collect::<Result<Vec<_>>>()?,
         omega: cfg.omega,
         activation: cfg.activation,

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::train::config::TrainConfig;
-use crate::train::quad::Quad;
+use crate::train::quad::FactoredForm;
 
 /// Training tensors of one run (f64, CPU), rebuilt when collocation points are added.
 pub(super) struct Batch {
@@ -39,7 +39,7 @@ pub(super) struct Problem<'a> {
     pub(super) xs: Vec<f64>,
     pub(super) zs: Vec<f64>,
     pub(super) xc: Vec<f64>,
-    pub(super) quads: Vec<Quad>,
+    pub(super) quads: Vec<FactoredForm>,
     /// Where the Adam loop runs (its tensors, `Φ`'s weights and the optimizer state stay there).
     pub(super) dev: Device,
 }

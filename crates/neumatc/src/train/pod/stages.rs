@@ -1,6 +1,7 @@
 //! The basis stages: per kind of operation, the POD basis, its refinement with exact solves, and the
 //! structure terms at the collocation points.
 
+use crate::train::progress::Phase;
 use std::time::Instant;
 
 use crate::error::Result;
@@ -8,25 +9,25 @@ use crate::family::Family;
 use crate::op::{OpSpec, Operation};
 use crate::sampling::SamplePlan;
 use crate::train::config::{StructureLoss, TrainConfig};
-use crate::train::general::General;
-use crate::train::quad::Quad;
-use crate::train::run::Ctx;
+use crate::train::gauss_newton::GaussNewtonTerms;
+use crate::train::quad::FactoredForm;
+use crate::train::run::Run;
 
 use super::basis::{Basis, pod_basis};
 
-/// The structure terms of the run: the inverse's exact (sketched) Gram forms, or the Gauss–Newton forms
+/// The structure terms of the run: the inverse's exact (sketched) quadratic forms, or the Gauss–Newton forms
 /// of any other operation.
 pub(super) enum Terms {
     Inverse {
         basis: Basis,
         form: StructureLoss,
-        cand_quads: Vec<Quad>,
+        cand_quads: Vec<FactoredForm>,
     },
     /// Gauss–Newton forms, started at the nearest supervised sample's coefficients (normalised
     /// supervised parameters, their coefficients `ns × d`): the model's own prediction is a worse start
     /// early in training, and LM from it can land on another branch (flipped signs) of the decomposition.
-    General {
-        general: General,
+    GaussNewton {
+        terms: GaussNewtonTerms,
         anchors: Vec<f64>,
         coef: Vec<f64>,
     },
@@ -34,7 +35,7 @@ pub(super) enum Terms {
     Sparse {
         basis: crate::train::sparse::SparseBasis,
         d: usize,
-        cand_quads: Vec<Quad>,
+        cand_quads: Vec<FactoredForm>,
     },
 }
 
@@ -43,24 +44,24 @@ impl Terms {
     pub(super) fn scores(&self, family: &Family, cand_params: &[f64], coefs: &[Vec<f64>]) -> Result<Vec<f64>> {
         match self {
             Terms::Inverse { basis, cand_quads, .. } => Ok(cand_quads.iter().zip(coefs).map(|(q, c)| q.eval(c) / basis.n as f64).collect()),
-            Terms::General { general, .. } => general.scores(family, cand_params, coefs),
+            Terms::GaussNewton { terms, .. } => terms.scores(family, cand_params, coefs),
             // Squared relative residuals `‖Ax − b‖²/‖b‖²`, the units of the general solve's scores.
             Terms::Sparse { cand_quads, .. } => Ok(cand_quads.iter().zip(coefs).map(|(q, c)| q.eval(c)).collect()),
         }
     }
 
     /// Structure terms at new collocation points.
-    pub(super) fn quads(&self, family: &Family, params: &[f64]) -> Result<Vec<Quad>> {
+    pub(super) fn quads(&self, family: &Family, params: &[f64]) -> Result<Vec<FactoredForm>> {
         match self {
             Terms::Inverse { basis, form, .. } => basis.quads(family, params, *form),
-            Terms::General { general, anchors, coef } => {
-                let d = general.d;
+            Terms::GaussNewton { terms, anchors, coef } => {
+                let d = terms.d;
                 let k = family.param_dim();
                 let starts: Vec<Vec<f64>> = crate::sampling::nearest(&family.domain().normalize(params), anchors, k)
                     .into_iter()
                     .map(|j| coef[j * d..(j + 1) * d].to_vec())
                     .collect();
-                general.quads(family, params, &starts, d)
+                terms.quads(family, params, &starts, d)
             }
             Terms::Sparse { basis, d, .. } => Ok(basis.quads(params, *d)),
         }
@@ -77,7 +78,7 @@ impl Terms {
     pub(super) fn into_latent(self) -> Vec<f64> {
         match self {
             Terms::Inverse { basis, .. } => basis.latent,
-            Terms::General { general, .. } => general.latent,
+            Terms::GaussNewton { terms, .. } => terms.latent,
             Terms::Sparse { basis, .. } => basis.latent,
         }
     }
@@ -91,7 +92,7 @@ pub(super) struct Stage {
     pub(super) supervised: Vec<f64>,
     pub(super) coef: Vec<f64>,
     /// Structure terms at the initial collocation points.
-    pub(super) quads: Vec<Quad>,
+    pub(super) quads: Vec<FactoredForm>,
     pub(super) cand_params: Vec<f64>,
 }
 
@@ -100,7 +101,7 @@ pub(super) struct Stage {
 /// low-rank structure along `p` over this domain, and no basis built from these samples can be accurate
 /// away from them. The tail energy `Σ_{i≥d} σᵢ² / Σ σᵢ²` of the first `d` modes stands for the relative
 /// error of the best `d`-mode fit.
-pub(super) fn check_decay(sig: &[f64], ns: usize, cfg: &TrainConfig, ctx: &mut Ctx) {
+pub(super) fn check_decay(sig: &[f64], ns: usize, cfg: &TrainConfig, ctx: &mut Run) {
     let top = sig.first().copied().unwrap_or(0.0);
     if top <= 0.0 {
         return;
@@ -146,8 +147,8 @@ pub(super) fn smallest_d(d_max: usize, target: f64, mut floor_of: impl FnMut(usi
     Ok(lo)
 }
 
-/// The inverse: POD basis of the supervised inverses, exact (sketched) Gram forms.
-pub(super) fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Ctx) -> Result<Stage> {
+/// The inverse: POD basis of the supervised inverses, exact (sketched) quadratic forms.
+pub(super) fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Run) -> Result<Stage> {
     let (n, k) = (family.rows(), family.param_dim());
     let m = n * n;
     let spec = OpSpec::new(Operation::Inverse, n, n, None, None)?;
@@ -162,9 +163,9 @@ pub(super) fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg
     // and rebuild the basis.
     let (mut basis, grams, coef, d_max, sig, ns) = loop {
         let ns = supervised.len() / k;
-        ctx.phase("basis")?;
+        ctx.phase(Phase::Basis)?;
         let (latent, coef, d_max, sig) = pod_basis(&g_s, m, ns, cfg)?;
-        ctx.phase("collocation")?;
+        ctx.phase(Phase::Collocation)?;
         let basis = Basis::new(latent, n, d_max, cfg.probes, cfg.seed, ctx.device.clone());
         let grams = basis.grams(family, collocation, cfg.structure_loss)?;
         ctx.check_cancel()?;
@@ -192,7 +193,7 @@ pub(super) fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg
         None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
     };
     basis.truncate(d);
-    let quads: Vec<Quad> = grams.iter().map(|g| g.solve(d)).collect();
+    let quads: Vec<FactoredForm> = grams.iter().map(|g| g.solve(d)).collect();
     ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
     ctx.report.basis_floor = if quads.is_empty() { None } else { Some(floor_of(d)?) };
     let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
@@ -209,7 +210,7 @@ pub(super) fn sparse_stage(
     plan: &SamplePlan,
     g_s: &[f64],
     cfg: &TrainConfig,
-    ctx: &mut Ctx,
+    ctx: &mut Run,
 ) -> Result<Stage> {
     let n = op.n();
     let rhs = spec.rhs.as_deref().unwrap_or(op.rhs());
@@ -219,9 +220,9 @@ pub(super) fn sparse_stage(
     let mut exact_budget = if cfg.latent_dim.is_some() { 0 } else { cfg.sampling.enrich };
     let (mut basis, coef, d_max, sig, ns) = loop {
         let ns = supervised.len();
-        ctx.phase("basis")?;
+        ctx.phase(Phase::Basis)?;
         let (latent, coef, d_max, sig) = pod_basis(&g_s, n, ns, cfg)?;
-        ctx.phase("collocation")?;
+        ctx.phase(Phase::Collocation)?;
         let basis = crate::train::sparse::SparseBasis::new(op, latent, d_max, rhs);
         ctx.check_cancel()?;
         if exact_budget == 0 || cand_params.len() <= 1 {
@@ -268,7 +269,7 @@ pub(super) fn enrich(
     cand_params: &mut Vec<f64>,
     budget: &mut usize,
     cfg: &TrainConfig,
-    ctx: &mut Ctx,
+    ctx: &mut Run,
 ) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
     let k = family.param_dim();
     enrich_with(k, floors, cand_params, budget, cfg, ctx, &mut |added, ctx| {
@@ -282,7 +283,7 @@ pub(super) fn enrich(
 }
 
 /// An exact solver for [`enrich_with`]: parameters → joint exact results.
-pub(super) type ExactSolver<'a> = dyn FnMut(&[f64], &mut Ctx) -> Result<Vec<f64>> + 'a;
+pub(super) type ExactSolver<'a> = dyn FnMut(&[f64], &mut Run) -> Result<Vec<f64>> + 'a;
 
 /// [`enrich`] with the exact solver `solve`.
 pub(super) fn enrich_with(
@@ -291,7 +292,7 @@ pub(super) fn enrich_with(
     cand_params: &mut Vec<f64>,
     budget: &mut usize,
     cfg: &TrainConfig,
-    ctx: &mut Ctx,
+    ctx: &mut Run,
     solve: &mut ExactSolver<'_>,
 ) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
     let failing = floors.iter().filter(|&&f| f > 0.1 * cfg.accuracy).count();
@@ -329,7 +330,7 @@ pub(super) fn general_stage(
     plan: &SamplePlan,
     g_s: &[f64],
     cfg: &TrainConfig,
-    ctx: &mut Ctx,
+    ctx: &mut Run,
 ) -> Result<Stage> {
     let k = family.param_dim();
     let m = spec.output_len();
@@ -348,7 +349,7 @@ pub(super) fn general_stage(
     };
     let (mut terms_g, coef, d_max, sig, ns, starts) = loop {
         let ns = supervised.len() / k;
-        ctx.phase("basis")?;
+        ctx.phase(Phase::Basis)?;
         // Each component weighted by 1/mean ‖G_i‖²: the data term then sums relative errors.
         let mut weights = Vec::with_capacity(comps.len());
         let mut off = 0;
@@ -365,8 +366,8 @@ pub(super) fn general_stage(
         let latent: Vec<f64> =
             latent_w.chunks(m).flat_map(|row| row.iter().enumerate().map(|(i, v)| if free[i] { v / scale_of[i] } else { 0.0 })).collect();
         let gscale = (g_s.iter().map(|v| v * v).sum::<f64>() / ns as f64).sqrt();
-        ctx.phase("collocation")?;
-        let terms_g = General::new(spec.clone(), latent, d_max, cfg.probes, cfg.seed, gscale);
+        ctx.phase(Phase::Collocation)?;
+        let terms_g = GaussNewtonTerms::new(spec.clone(), latent, d_max, cfg.probes, cfg.seed, gscale);
         let starts = starts_for(collocation, &supervised, &coef, d_max);
         ctx.check_cancel()?;
         if exact_budget == 0 || cand_params.len() / k <= 1 {
@@ -407,5 +408,5 @@ pub(super) fn general_stage(
     let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
     let anchors = domain.normalize(&supervised);
-    Ok(Stage { terms: Terms::General { general: terms_g, anchors, coef: coef.clone() }, d, supervised, coef, quads, cand_params })
+    Ok(Stage { terms: Terms::GaussNewton { terms: terms_g, anchors, coef: coef.clone() }, d, supervised, coef, quads, cand_params })
 }

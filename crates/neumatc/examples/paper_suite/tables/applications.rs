@@ -1,7 +1,6 @@
 //! The applications of issue 7: the paper's App. H sparse PDE solves (Table 11) and wideband MIMO channels
 //! (CDL, complex MMSE inverses and channel SVDs).
 
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use neumatc::complex::{self, ComplexBatch, ComplexComponent};
@@ -10,7 +9,8 @@ use neumatc::{CdlArray, CdlConfig, Family, Operation, Result, SamplingConfig, Tr
 use serde_json::json;
 
 use super::{Suite, col};
-use crate::measure::{mean, time_predict, time_reps};
+use crate::measure::{mean, time_predict};
+use crate::timing::time_reps;
 
 impl Suite<'_> {
     /// Table 11: 200 systems of the advection–diffusion–reaction operator, NeuMatC (`solve`, sparse
@@ -38,7 +38,7 @@ impl Suite<'_> {
             let cfg =
                 TrainConfig::from_json(r#"{"omega": 3.0, "steps": 3000, "accuracy": 1e-7, "sampling": {"supervised": 40, "enrich": 40}}"#)?;
             let t = Instant::now();
-            let model = train(&fam, Operation::Solve, &cfg, &mut |_| {}, &AtomicBool::new(false))?;
+            let model = train(&fam, Operation::Solve, &cfg)?;
             let train_ms = t.elapsed().as_secs_f64() * 1e3;
             let x = model.predict(&params)?.components[0].data.to_f64();
             let errs: Vec<f64> = (0..200).map(|i| op.relative_residual(params[i], &x[i * n..(i + 1) * n])).collect();
@@ -145,7 +145,7 @@ impl Suite<'_> {
             let mut best: Option<(f64, f64, neumatc::NeuMatC)> = None;
             for omega in [2.0, 3.0] {
                 let cfg = TrainConfig { rank: c.rank, omega, sampling: sampling.clone(), ..Default::default() };
-                let m = train(&fam, c.op, &cfg, &mut |_| {}, &AtomicBool::new(false))?;
+                let m = train(&fam, c.op, &cfg)?;
                 let v = m.report().held_out_rel_err.unwrap_or(f64::INFINITY);
                 if best.as_ref().is_none_or(|b| v < b.0) {
                     best = Some((v, omega, m));

@@ -11,7 +11,7 @@
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
-use super::quad::Quad;
+use super::quad::FactoredForm;
 use crate::error::Result;
 use crate::family::Family;
 use crate::op::{OpSpec, Probe};
@@ -20,7 +20,7 @@ use crate::op::{OpSpec, Probe};
 const MAX_ITERS: usize = 12;
 
 /// A basis `C` (`d × m`, rows are joint results) and what the residuals need.
-pub(super) struct General {
+pub(super) struct GaussNewtonTerms {
     pub spec: OpSpec,
     /// Values per joint result.
     pub m: usize,
@@ -32,7 +32,7 @@ pub(super) struct General {
     gscale: f64,
 }
 
-impl General {
+impl GaussNewtonTerms {
     pub fn new(spec: OpSpec, latent: Vec<f64>, d: usize, probes: usize, seed: u64, gscale: f64) -> Self {
         let m = spec.output_len();
         let probe = Probe::new(spec.cols, probes, seed);
@@ -93,7 +93,7 @@ impl General {
     }
 
     /// The structure term at the row-major matrix `a` for the first `d` basis rows, from `start`.
-    pub fn quad(&self, a: &[f64], start: &[f64], d: usize) -> Quad {
+    pub fn quad(&self, a: &[f64], start: &[f64], d: usize) -> FactoredForm {
         let sq = |r: &[f64]| r.iter().map(|v| v * v).sum::<f64>();
         let mut c: Vec<f64> = (0..d).map(|l| start.get(l).copied().unwrap_or(0.0)).collect();
         let mut r = self.residual(a, &c);
@@ -137,11 +137,11 @@ impl General {
             }
             (jtj, jtr) = self.normal(a, &c, &r, j_a.as_ref());
         }
-        Quad::from_normal(&jtj, c, f)
+        FactoredForm::from_normal(&jtj, c, f)
     }
 
     /// Structure terms at a batch of parameters, each started from the matching row of `starts`.
-    pub fn quads(&self, family: &Family, params: &[f64], starts: &[Vec<f64>], d: usize) -> Result<Vec<Quad>> {
+    pub fn quads(&self, family: &Family, params: &[f64], starts: &[Vec<f64>], d: usize) -> Result<Vec<FactoredForm>> {
         let k = family.param_dim();
         let mut out = Vec::with_capacity(params.len() / k);
         for (chunk, st) in params.chunks(32 * k).zip(starts.chunks(32)) {
