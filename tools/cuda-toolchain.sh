@@ -51,7 +51,8 @@ done
 [[ -e "$home/lib64" ]] || ln -s lib "$home/lib64"
 
 echo "== libcuda stub (SONAME libcuda.so.1)"
-cudarc=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cudarc-0.19.* 2>/dev/null | sort -V | tail -1)
+# (a fresh machine has no cudarc source yet: `ls` fails, which must not end the script under pipefail)
+cudarc=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cudarc-0.19.* 2>/dev/null | sort -V | tail -1 || true)
 if [[ -z "$cudarc" ]]; then
   cargo fetch --manifest-path Cargo.toml > /dev/null
   cudarc=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cudarc-0.19.* | sort -V | tail -1)
