@@ -3,7 +3,10 @@
 use std::sync::atomic::AtomicBool;
 
 use neumatc::complex::{self, ComplexBatch};
-use neumatc::{Family, Operation, TrainConfig, train, train_with};
+use neumatc::{DeviceSpec, Family, Operation, Result, TrainConfig, train, train_with};
+
+#[macro_use]
+mod common;
 use rand::{Rng, SeedableRng};
 
 /// `A(p) = S + cos(2πp)·B + i·sin(2πp)·C`-style smooth complex family on a grid of `count` points,
@@ -61,15 +64,14 @@ fn held_out(params: &[f64]) -> Vec<f64> {
     params.windows(2).step_by(3).map(|w| w[0]).collect()
 }
 
-#[test]
-fn complex_inverse_trains_on_the_embedding_and_predicts_complex_inverses() {
+fn complex_inverse_trains_on_the_embedding_and_predicts_complex_inverses(dev: DeviceSpec) -> Result<()> {
     let (n, count) = (12, 121);
     let (params, a) = family(n, count, 3);
     let fam = Family::from_samples_complex(1, params.clone(), &a).unwrap();
     assert!(fam.is_complex());
     assert_eq!((fam.rows(), fam.cols()), (2 * n, 2 * n));
     assert_eq!(fam.complex_shape(), (n, n));
-    let cfg = TrainConfig { steps: 600, seed: 1, ..Default::default() };
+    let cfg = TrainConfig { steps: 600, seed: 1, device: dev, ..Default::default() };
     let model = train(&fam, Operation::Inverse, &cfg).unwrap();
     assert!(model.is_complex());
     let p = held_out(&params);
@@ -89,14 +91,15 @@ fn complex_inverse_trains_on_the_embedding_and_predicts_complex_inverses() {
     // The exact complex baseline is exact.
     let exact = complex::inverse(&a_p).unwrap();
     assert!(complex::rel_err_inverse(&a_p, &exact).unwrap() < 1e-26);
+    Ok(())
 }
+device_test!(complex_inverse_trains_on_the_embedding_and_predicts_complex_inverses);
 
-#[test]
-fn complex_svd_trains_with_phase_alignment() {
+fn complex_svd_trains_with_phase_alignment(dev: DeviceSpec) -> Result<()> {
     let (n, count, r) = (10, 121, 3);
     let (params, a) = low_rank(n, r, count, 5);
     let fam = Family::from_samples_complex(1, params.clone(), &a).unwrap();
-    let cfg = TrainConfig { steps: 800, seed: 2, rank: Some(r), ..Default::default() };
+    let cfg = TrainConfig { steps: 800, seed: 2, rank: Some(r), device: dev, ..Default::default() };
     let model = train(&fam, Operation::Svd, &cfg).unwrap();
     let p = held_out(&params);
     let pred = model.predict(&p).unwrap();
@@ -118,7 +121,9 @@ fn complex_svd_trains_with_phase_alignment() {
     // Orthonormal complex factors.
     let defect = model.report().held_out_orthogonality.expect("svd reports orthogonality");
     assert!(defect < 1e-2, "orthogonality defect {defect}");
+    Ok(())
 }
+device_test!(complex_svd_trains_with_phase_alignment);
 
 #[test]
 fn complex_specs_refuse_other_operations_and_odd_shapes() {
@@ -135,13 +140,15 @@ fn complex_specs_refuse_other_operations_and_odd_shapes() {
 
 /// A wideband CDL family with no low-rank structure along frequency: training warns before it
 /// optimises, with the measured decay, and records the decay in the report; a narrow band does not.
-#[test]
-fn training_warns_up_front_when_the_snapshots_have_no_low_rank_structure() {
+fn training_warns_up_front_when_the_snapshots_have_no_low_rank_structure(dev: DeviceSpec) -> Result<()> {
     use neumatc::{CdlArray, CdlConfig};
     let array = CdlArray { rows: 1, cols: 8, spacing: 0.5 };
     let run = |delay_spread: f64, bandwidth: f64| {
         let fam = Family::cdl(CdlConfig { delay_spread, bandwidth, rx: array, tx: array, ..Default::default() }).unwrap();
-        let cfg = TrainConfig::from_json(r#"{"steps": 200, "sampling": {"supervised": 30, "enrich": 0}}"#).unwrap();
+        let cfg = TrainConfig {
+            device: dev,
+            ..TrainConfig::from_json(r#"{"steps": 200, "sampling": {"supervised": 30, "enrich": 0}}"#).unwrap()
+        };
         let mut events = vec![];
         let model = train_with(
             &fam,
@@ -167,4 +174,6 @@ fn training_warns_up_front_when_the_snapshots_have_no_low_rank_structure() {
     let (quiet, _) = run(10e-9, 20e6);
     assert!(!quiet.warnings.iter().any(|w| w.contains("low-rank structure")), "{:?}", quiet.warnings);
     assert!(quiet.snapshot_decay[20] < report.snapshot_decay[20]);
+    Ok(())
 }
+device_test!(training_warns_up_front_when_the_snapshots_have_no_low_rank_structure);

@@ -6,10 +6,16 @@ use neumatc::op::OpSpec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use neumatc::{Error, Family, MatrixBatch, Method, NeuMatC, Operation, SamplingConfig, SyntheticConfig, TrainConfig, train};
+use neumatc::{
+    DeviceSpec, Error, Family, MatrixBatch, Method, NeuMatC, Operation, Result, SamplingConfig, SyntheticConfig, TrainConfig, train,
+};
 
-fn cfg() -> TrainConfig {
+#[macro_use]
+mod common;
+
+fn cfg(dev: DeviceSpec) -> TrainConfig {
     TrainConfig {
+        device: dev,
         steps: 600,
         sampling: SamplingConfig { supervised: 24, collocation: 24, candidates: 64, add_every: 150, ..Default::default() },
         validation: 16,
@@ -56,26 +62,26 @@ fn held_out(model: &NeuMatC) -> f64 {
     r.held_out_rel_err.unwrap()
 }
 
-#[test]
-fn svd_thin_and_truncated_train_accurately() {
-    let thin = train(&spd_family(), Operation::Svd, &cfg()).unwrap();
+fn svd_thin_and_truncated_train_accurately(dev: DeviceSpec) -> Result<()> {
+    let thin = train(&spd_family(), Operation::Svd, &cfg(dev)).unwrap();
     assert!(held_out(&thin) < 1e-3);
     let shapes: Vec<(usize, usize)> = thin.shapes().to_vec();
     assert_eq!(shapes, vec![(12, 12), (12, 1), (12, 12)]);
     // Unscaled factors and small ε put the energy in the leading singular values (see the issue).
     let lowrank =
         Family::synthetic(SyntheticConfig { n: 12, rank: 3, seed: 2, eps: 1e-3, scale: Some(1.0), ..Default::default() }).unwrap();
-    let sampling = SamplingConfig { supervised: 48, ..cfg().sampling };
-    let trunc = train(&lowrank, Operation::Svd, &TrainConfig { rank: Some(3), sampling, ..cfg() }).unwrap();
+    let sampling = SamplingConfig { supervised: 48, ..cfg(dev).sampling };
+    let trunc = train(&lowrank, Operation::Svd, &TrainConfig { rank: Some(3), sampling, ..cfg(dev) }).unwrap();
     assert!(held_out(&trunc) < 1e-3);
     assert!(trunc.report().held_out_orthogonality.unwrap() < 0.15, "a norm, not squared like RelErr");
     assert_eq!(trunc.shapes().to_vec(), vec![(12, 3), (3, 1), (12, 3)]);
+    Ok(())
 }
+device_test!(svd_thin_and_truncated_train_accurately);
 
-#[test]
-fn qr_trains_with_an_exactly_upper_triangular_r() {
+fn qr_trains_with_an_exactly_upper_triangular_r(dev: DeviceSpec) -> Result<()> {
     let fam = family();
-    let model = train(&fam, Operation::Qr, &cfg()).unwrap();
+    let model = train(&fam, Operation::Qr, &cfg(dev)).unwrap();
     assert!(held_out(&model) < 1e-3);
     let pred = model.predict(&[0.37, 0.81]).unwrap();
     let r = pred.get("R").unwrap().data.to_f64();
@@ -86,37 +92,41 @@ fn qr_trains_with_an_exactly_upper_triangular_r() {
             }
         }
     }
+    Ok(())
 }
+device_test!(qr_trains_with_an_exactly_upper_triangular_r);
 
-#[test]
-fn cholesky_trains_with_an_exactly_lower_triangular_l() {
-    let model = train(&spd_family(), Operation::Cholesky, &cfg()).unwrap();
+fn cholesky_trains_with_an_exactly_lower_triangular_l(dev: DeviceSpec) -> Result<()> {
+    let model = train(&spd_family(), Operation::Cholesky, &cfg(dev)).unwrap();
     assert!(held_out(&model) < 1e-3);
     let l = model.predict(&[0.5]).unwrap().get("L").unwrap().data.to_f64();
     assert!((0..12).all(|i| (i + 1..12).all(|j| l[i * 12 + j] == 0.0)));
+    Ok(())
 }
+device_test!(cholesky_trains_with_an_exactly_lower_triangular_l);
 
-#[test]
-fn eigh_trains_accurately() {
-    let model = train(&spd_family(), Operation::Eigh, &cfg()).unwrap();
+fn eigh_trains_accurately(dev: DeviceSpec) -> Result<()> {
+    let model = train(&spd_family(), Operation::Eigh, &cfg(dev)).unwrap();
     assert!(held_out(&model) < 1e-3);
+    Ok(())
 }
+device_test!(eigh_trains_accurately);
 
-#[test]
-fn expm_trains_accurately() {
-    let model = train(&family(), Operation::Expm, &cfg()).unwrap();
+fn expm_trains_accurately(dev: DeviceSpec) -> Result<()> {
+    let model = train(&family(), Operation::Expm, &cfg(dev)).unwrap();
     assert!(held_out(&model) < 1e-3);
+    Ok(())
 }
+device_test!(expm_trains_accurately);
 
-#[test]
-fn solve_trains_accurately_and_apply_matches_the_inverse() {
+fn solve_trains_accurately_and_apply_matches_the_inverse(dev: DeviceSpec) -> Result<()> {
     let fam = family();
     let b: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).sin() + 0.5).collect();
-    let model = train(&fam, Operation::Solve, &TrainConfig { rhs: Some(b.clone()), ..cfg() }).unwrap();
+    let model = train(&fam, Operation::Solve, &TrainConfig { rhs: Some(b.clone()), ..cfg(dev) }).unwrap();
     assert!(held_out(&model) < 3e-2, "‖Ax − b‖/‖b‖");
     assert_eq!(model.shapes().to_vec(), vec![(12, 1)]);
 
-    let inv = train(&fam, Operation::Inverse, &TrainConfig { dtype: neumatc::Dtype::F64, ..cfg() }).unwrap();
+    let inv = train(&fam, Operation::Inverse, &TrainConfig { dtype: neumatc::Dtype::F64, ..cfg(dev) }).unwrap();
     let p = [0.2, 0.55, 0.9];
     let g = inv.predict(&p).unwrap().components[0].data.to_f64();
     let x = inv.apply(&p, &b).unwrap().data.to_f64();
@@ -128,7 +138,9 @@ fn solve_trains_accurately_and_apply_matches_the_inverse() {
     }
     assert_eq!(inv.apply(&p, &b[..5]).unwrap_err().code(), "SHAPE_MISMATCH");
     assert_eq!(model.apply(&p, &b).unwrap_err().code(), "INVALID_OPTION");
+    Ok(())
 }
+device_test!(solve_trains_accurately_and_apply_matches_the_inverse);
 
 /// A family whose two singular values cross at p = 0.5: `A(p) = Q diag(1 + p, 2 − p, 0.5) Rᵀ` (fixed
 /// orthogonal Q, R). The exact SVD sorts the values, so its U swaps columns at the crossing and its signs
@@ -175,17 +187,16 @@ fn alignment_makes_factors_continuous_through_a_crossing() {
     assert!((aligned[(grid.len() - 1) * m + 9] - (2.0 - grid[grid.len() - 1])).abs() < 1e-12);
 }
 
-#[test]
-fn bad_requests_get_typed_errors() {
+fn bad_requests_get_typed_errors(dev: DeviceSpec) -> Result<()> {
     let fam = family();
     let code = |op, cfg: TrainConfig| train(&fam, op, &cfg).unwrap_err().code();
-    assert_eq!(code(Operation::Svd, TrainConfig { rank: Some(13), ..cfg() }), "INVALID_OPTION");
-    assert_eq!(code(Operation::Qr, TrainConfig { rank: Some(2), ..cfg() }), "INVALID_OPTION");
-    assert_eq!(code(Operation::Solve, cfg()), "INVALID_OPTION");
-    assert_eq!(code(Operation::Solve, TrainConfig { rhs: Some(vec![1.0; 5]), ..cfg() }), "SHAPE_MISMATCH");
-    assert_eq!(code(Operation::Svd, TrainConfig { method: Method::Plain, ..cfg() }), "INVALID_OPTION");
+    assert_eq!(code(Operation::Svd, TrainConfig { rank: Some(13), ..cfg(dev) }), "INVALID_OPTION");
+    assert_eq!(code(Operation::Qr, TrainConfig { rank: Some(2), ..cfg(dev) }), "INVALID_OPTION");
+    assert_eq!(code(Operation::Solve, cfg(dev)), "INVALID_OPTION");
+    assert_eq!(code(Operation::Solve, TrainConfig { rhs: Some(vec![1.0; 5]), ..cfg(dev) }), "SHAPE_MISMATCH");
+    assert_eq!(code(Operation::Svd, TrainConfig { method: Method::Plain, ..cfg(dev) }), "INVALID_OPTION");
     // The synthetic family is not symmetric: cholesky refuses it, naming the problem.
-    let e = train(&fam, Operation::Cholesky, &cfg()).unwrap_err();
+    let e = train(&fam, Operation::Cholesky, &cfg(dev)).unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     assert!(e.to_string().contains("symmetric"), "{e}");
     // Symmetric but indefinite: A(p) − 3I.
@@ -199,11 +210,13 @@ fn bad_requests_get_typed_errors() {
         }
     }
     let indefinite = Family::from_samples(1, grid, a).unwrap();
-    let e = train(&indefinite, Operation::Cholesky, &cfg()).unwrap_err();
+    let e = train(&indefinite, Operation::Cholesky, &cfg(dev)).unwrap_err();
     assert_eq!(e.code(), "NOT_POSITIVE_DEFINITE", "{e}");
     // Non-square input.
     let rect = Family::from_samples(1, vec![0.0, 1.0], MatrixBatch::new(2, 4, 3, vec![1.0; 24]).unwrap()).unwrap();
-    assert_eq!(train(&rect, Operation::Inverse, &cfg()).unwrap_err().code(), "SHAPE_MISMATCH");
-    assert_eq!(train(&rect, Operation::Cholesky, &cfg()).unwrap_err().code(), "SHAPE_MISMATCH");
+    assert_eq!(train(&rect, Operation::Inverse, &cfg(dev)).unwrap_err().code(), "SHAPE_MISMATCH");
+    assert_eq!(train(&rect, Operation::Cholesky, &cfg(dev)).unwrap_err().code(), "SHAPE_MISMATCH");
     assert_eq!(Operation::parse("lu").unwrap_err().code(), "INVALID_OPTION");
+    Ok(())
 }
+device_test!(bad_requests_get_typed_errors);

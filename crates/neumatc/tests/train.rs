@@ -2,6 +2,9 @@
 //! events and cancellation, both methods and sampling strategies, sampled (grid) families in 1-D and
 //! 2-D, and the refusal of ill-conditioned families.
 
+#[macro_use]
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use neumatc::{
@@ -10,31 +13,6 @@ use neumatc::{
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-/// One test per device: `name::cpu` always, `name::cuda` under `--features cuda`. A CUDA build on a
-/// machine without a GPU (the build machine) says so and skips the CUDA variant, unless
-/// `NEUMATC_REQUIRE_GPU=1` makes a missing device a failure.
-macro_rules! device_test {
-    ($name:ident) => {
-        mod $name {
-            #[test]
-            fn cpu() {
-                super::$name(neumatc::DeviceSpec::Cpu).unwrap();
-            }
-            #[cfg(feature = "cuda")]
-            #[test]
-            fn cuda() {
-                let dev = neumatc::DeviceSpec::Cuda(0);
-                if let Err(e) = dev.device() {
-                    assert!(std::env::var("NEUMATC_REQUIRE_GPU").as_deref() != Ok("1"), "{e}");
-                    eprintln!("skipped: {e}");
-                    return;
-                }
-                super::$name(dev).unwrap();
-            }
-        }
-    };
-}
 
 /// `count` parameters uniform in the family's box, from `seed` (never the training plan's draws).
 fn fresh_params(fam: &Family, count: usize, seed: u64) -> Vec<f64> {

@@ -1,9 +1,10 @@
 //! Parametric matrix families `A(p)`, `p` in a box domain of `R^k`.
 //!
 //! Built-in generators ([`SyntheticFamily`], the paper's §3.1 family; [`SpdFourierFamily`], its 2-D SPD
-//! family of Table 6; [`ControlledRankFamily`], its controlled-parametric-rank family of Appendix I) and the
-//! user's own matrices on a parameter grid ([`SampledFamily`]). All are wrapped in [`Family`], the type the
-//! rest of the engine takes.
+//! family of Table 6; [`ControlledRankFamily`], its controlled-parametric-rank family of Appendix I;
+//! [`CdlFamily`], 3GPP CDL wideband MIMO channels; the sparse advection–diffusion–reaction operator of
+//! Appendix H from [`crate::sparse`]) and the user's own matrices on a parameter grid ([`SampledFamily`],
+//! real or complex). All are wrapped in [`Family`], the type the rest of the engine takes.
 
 mod cdl;
 mod controlled_rank;

@@ -1,5 +1,7 @@
-//! What is approximated: the matrix operations, their result components, exact solvers, the alignment of
-//! training data along `p`, the algebraic structure residuals and the paper's error metrics.
+//! What is approximated: the operation vocabulary ([`Operation`], [`OpSpec`]: result components, shapes,
+//! the joint layout), the exact solver of each (calling [`crate::linalg`]), the alignment of training data
+//! along `p` (`align.rs`), the algebraic structure residuals (`residual.rs`) and every per-operation measure
+//! (`measure.rs`, `complex.rs`; the batched public metrics in [`crate::metrics`] are built on them).
 
 pub(crate) mod align;
 pub(crate) mod complex;

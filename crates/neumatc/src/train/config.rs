@@ -19,7 +19,8 @@ pub enum Method {
     Plain,
 }
 
-/// The form of the structure residual `‖A(q)G(q) − I‖²_F` at collocation points.
+/// How the structure residual `‖R(G(q))‖²` (the inverse's `‖A(q)G(q) − I‖²_F`, and the residual of each
+/// other operation) is evaluated at collocation points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StructureLoss {

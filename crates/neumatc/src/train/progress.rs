@@ -68,7 +68,9 @@ pub struct Progress {
     pub loss: f64,
     /// Data-fidelity term: mean `‖Ĝ(p_j) − G(p_j)‖²_F` over the supervised samples.
     pub data_loss: f64,
-    /// Structure term: mean `‖A(q)Ĝ(q) − I‖²_F` over the collocation points.
+    /// Structure term: mean squared structure residual `‖R(Ĝ(q))‖²` over the collocation points (`A(q)Ĝ(q) − I`
+    /// for the inverse, `A(q)x̂ − b` for a solve, the factorisation identities for the decompositions; see
+    /// `op::residual`).
     pub structure_loss: f64,
     /// Last failure probability `P̂_F` (adaptive sampling), if one was estimated.
     pub failure_prob: Option<f64>,

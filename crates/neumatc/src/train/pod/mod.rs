@@ -2,10 +2,12 @@
 //! basis' coordinates.
 //!
 //! With orthonormal rows of `C`, the data term `‖Φ(p_j)C − G_j‖²_F` equals `‖Φ(p_j) − c_j‖²` plus a
-//! constant (the projection residual), and the structure term `‖A(q)(Φ(q)C) − I‖²_F` is a quadratic form
-//! in `Φ(q)`: `‖Lᵀ(Φ(q) − c*_q)‖² + r_q` with `LLᵀ = Q_q`, `Q_q[l,m] = ⟨A C_l, A C_m⟩`, `c*_q` its
-//! least-squares minimiser and `r_q` the minimum. Both are built once per collocation point (one GEMM
-//! `A(q)·[C_1 … C_d]`), after which an Adam step costs `O(N d²)` instead of `O(N n³)`: the loss is the
+//! constant (the projection residual), and the structure term is a quadratic form in `Φ(q)` (`train/quad.rs`):
+//! exactly for the operations whose residual is linear in the result (the inverse's `‖A(q)(Φ(q)C) − I‖²_F`,
+//! a solve's, expm's), and as its Gauss–Newton model around the current coefficients for the others
+//! (`train/gauss_newton.rs`). For the inverse it is `‖Lᵀ(Φ(q) − c*_q)‖² + r_q` with `LLᵀ = Q_q`,
+//! `Q_q[l,m] = ⟨A C_l, A C_m⟩`, `c*_q` its least-squares minimiser and `r_q` the minimum. Both are built
+//! once per collocation point (one GEMM `A(q)·[C_1 … C_d]`), after which an Adam step costs `O(N d²)` instead of `O(N n³)`: the loss is the
 //! paper's, exactly, at a fraction of the price. The last layer of `Φ` enters the loss linearly and is
 //! solved in closed form (least squares) once Adam is done. (Solving it at every refinement as well was
 //! measured and rejected: the least-squares weights are large, and Adam steps on the hidden layers after

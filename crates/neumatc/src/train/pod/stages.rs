@@ -147,6 +147,30 @@ pub(super) fn smallest_d(d_max: usize, target: f64, mut floor_of: impl FnMut(usi
     Ok(lo)
 }
 
+/// Tail energy `Σ_{i≥d} σᵢ² / Σ σᵢ²` of the snapshot singular values beyond the first `d`: the relative
+/// error of the best `d`-mode fit of the snapshots.
+fn tail_energy(sig: &[f64], d: usize) -> f64 {
+    sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE)
+}
+
+/// The latent dimension a stage keeps: every one of the `d_max` modes when `latentDim` fixed the basis or
+/// there is no collocation point to measure, else the smallest whose mean floor there is a tenth of the
+/// accuracy asked.
+fn choose_d(cfg: &TrainConfig, d_max: usize, measurable: bool, floor_of: impl FnMut(usize) -> Result<f64>) -> Result<usize> {
+    if cfg.latent_dim.is_some() || !measurable {
+        return Ok(d_max);
+    }
+    smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)
+}
+
+/// Records the kept basis' tail energy and floor in the report, and returns the supervised coefficients of
+/// its `d` modes (`ns × d_max` → `ns × d`).
+fn keep_modes(ctx: &mut Run, sig: &[f64], coef: &[f64], ns: usize, d_max: usize, d: usize, floor: Option<f64>) -> Vec<f64> {
+    ctx.report.basis_tail = tail_energy(sig, d);
+    ctx.report.basis_floor = floor;
+    (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect()
+}
+
 /// The inverse: POD basis of the supervised inverses, exact (sketched) quadratic forms.
 pub(super) fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainConfig, ctx: &mut Run) -> Result<Stage> {
     let (n, k) = (family.rows(), family.param_dim());
@@ -187,16 +211,11 @@ pub(super) fn inverse_stage(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg
     // The floors of the collocation forms say how well each leading sub-basis can satisfy A·G = I away
     // from the samples: the automatic d is the smallest one whose floor is a tenth of the accuracy asked.
     let floor_of = |d: usize| Ok(grams.iter().map(|g| g.solve(d).floor).sum::<f64>() / grams.len().max(1) as f64 / n as f64);
-    let d = match cfg.latent_dim {
-        Some(_) => d_max,
-        None if grams.is_empty() => d_max,
-        None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
-    };
+    let d = choose_d(cfg, d_max, !grams.is_empty(), floor_of)?;
     basis.truncate(d);
     let quads: Vec<FactoredForm> = grams.iter().map(|g| g.solve(d)).collect();
-    ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
-    ctx.report.basis_floor = if quads.is_empty() { None } else { Some(floor_of(d)?) };
-    let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
+    let floor = if quads.is_empty() { None } else { Some(floor_of(d)?) };
+    let coef = keep_modes(ctx, &sig, &coef, ns, d_max, d, floor);
     let cand_quads = basis.quads(family, &cand_params, StructureLoss::Sketch)?;
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
     Ok(Stage { terms: Terms::Inverse { basis, form: cfg.structure_loss, cand_quads }, d, supervised, coef, quads, cand_params })
@@ -243,17 +262,11 @@ pub(super) fn sparse_stage(
     let t = Instant::now();
     let collocation = &plan.collocation;
     let floor_of = |d: usize| Ok(basis.quads(collocation, d).iter().map(|q| q.floor).sum::<f64>() / collocation.len().max(1) as f64);
-    let d = match cfg.latent_dim {
-        Some(_) => d_max,
-        None if collocation.is_empty() => d_max,
-        None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
-    };
-    let basis_floor = if collocation.is_empty() { None } else { Some(floor_of(d)?) };
+    let d = choose_d(cfg, d_max, !collocation.is_empty(), floor_of)?;
+    let floor = if collocation.is_empty() { None } else { Some(floor_of(d)?) };
     basis.truncate(d);
     let quads = basis.quads(collocation, d);
-    ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
-    ctx.report.basis_floor = basis_floor;
-    let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
+    let coef = keep_modes(ctx, &sig, &coef, ns, d_max, d, floor);
     let cand_quads = basis.quads(&cand_params, d);
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
     Ok(Stage { terms: Terms::Sparse { basis, d, cand_quads }, d, supervised, coef, quads, cand_params })
@@ -387,25 +400,22 @@ pub(super) fn general_stage(
     check_decay(&sig, ns, cfg, ctx);
     let t = Instant::now();
     let cut = |d: usize| -> Vec<Vec<f64>> { starts.iter().map(|s| s[..d].to_vec()).collect() };
-    let tail = |d: usize| sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
     let floor_of = |d: usize| -> Result<f64> {
         ctx.check_cancel()?;
         let q = terms_g.quads(family, collocation, &cut(d), d)?;
         Ok(q.iter().map(|q| q.floor).sum::<f64>() / q.len().max(1) as f64)
     };
-    let d = match cfg.latent_dim {
-        Some(_) => d_max,
+    let d = if cfg.latent_dim.is_none() && spec.op == Operation::Expm {
         // The commutator `AG − GA` vanishes on every polynomial in `A` (and at G = 0): its floor cannot
         // tell how many basis functions expm needs, so the tail energy of the snapshots does.
-        None if spec.op == Operation::Expm => (1..=d_max).find(|&d| tail(d) <= 0.1 * cfg.accuracy).unwrap_or(d_max),
-        None if collocation.is_empty() => d_max,
-        None => smallest_d(d_max, 0.1 * cfg.accuracy, floor_of)?,
+        (1..=d_max).find(|&d| tail_energy(&sig, d) <= 0.1 * cfg.accuracy).unwrap_or(d_max)
+    } else {
+        choose_d(cfg, d_max, !collocation.is_empty(), floor_of)?
     };
     terms_g.truncate(d);
     let quads = terms_g.quads(family, collocation, &cut(d), d)?;
-    ctx.report.basis_tail = sig[d..].iter().map(|v| v * v).sum::<f64>() / sig.iter().map(|v| v * v).sum::<f64>();
-    ctx.report.basis_floor = if quads.is_empty() { None } else { Some(quads.iter().map(|q| q.floor).sum::<f64>() / quads.len() as f64) };
-    let coef: Vec<f64> = (0..ns).flat_map(|j| coef[j * d_max..j * d_max + d].to_vec()).collect();
+    let floor = if quads.is_empty() { None } else { Some(quads.iter().map(|q| q.floor).sum::<f64>() / quads.len() as f64) };
+    let coef = keep_modes(ctx, &sig, &coef, ns, d_max, d, floor);
     ctx.report.collocation_seconds = t.elapsed().as_secs_f64();
     let anchors = domain.normalize(&supervised);
     Ok(Stage { terms: Terms::GaussNewton { terms: terms_g, anchors, coef: coef.clone() }, d, supervised, coef, quads, cand_params })
