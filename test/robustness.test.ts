@@ -87,11 +87,35 @@ describe('model.check: a-posteriori residuals', () => {
     }
   })
 
-  it('svd: residual, reconstruction and orthogonality', async () => {
+  it('svd: residual, reconstruction and orthogonality, bounded by the exact truncated SVD', async () => {
     const svd = await NeuMatC.train(fam, 'svd', { ...QUICK, rank: 3 })
-    const r = svd.checkSync(uniformParams(fam, 4, 3))
+    const P = uniformParams(fam, 4, 3)
+    const r = svd.checkSync(P)
     expect(Object.keys(r.measures).sort()).toEqual(['orthogonality', 'reconstruction', 'residual'])
-    for (const v of Object.values(r.measures)) for (const x of v) expect(Number.isFinite(x)).toBe(true)
+    const A = fam.at(P)
+    const pred = svd.predictSync(P)
+    const exact = baselines.svdSync(A, { rank: 3 })
+    const slice = (m: { rows: number; cols: number; data: Float64Array | Float32Array }, i: number) => {
+      const len = m.rows * m.cols
+      return { batch: 1, rows: m.rows, cols: m.cols, data: m.data.subarray(i * len, (i + 1) * len) }
+    }
+    for (let i = 0; i < 4; i++) {
+      const Ai = slice(A, i) as { batch: 1; rows: number; cols: number; data: Float64Array }
+      // reconstruction = ‖Û Ŝ V̂ᵀ − A‖_F/‖A‖_F, the square root of the paper's RelErr_svd at p …
+      const model = Math.sqrt(metrics.relErrSvd(Ai, { U: slice(pred.U, i), S: slice(pred.S, i), V: slice(pred.V, i) }))
+      expect(r.measures.reconstruction[i]).toBeCloseTo(model, 6)
+      // … never below the best rank-3 approximation (Eckart–Young), and within 10 % of it (measured: 1 %).
+      const floor = Math.sqrt(metrics.relErrSvd(Ai, { U: slice(exact.U, i), S: slice(exact.S, i), V: slice(exact.V, i) }))
+      expect(r.measures.reconstruction[i]).toBeGreaterThanOrEqual(floor * (1 - 1e-9))
+      expect(r.measures.reconstruction[i]).toBeLessThan(floor * 1.1)
+    }
+    // The singular-triplet residual and UᵀU − I of a 60-step model: measured median 8e-3, worst 0.13 and 0.17.
+    const sorted = (v: Float64Array) => Array.from(v).sort((a, b) => a - b)
+    for (const name of ['residual', 'orthogonality'] as const) {
+      const v = sorted(r.measures[name])
+      expect(v[1], name).toBeLessThan(0.02)
+      expect(v[3], name).toBeLessThan(0.3)
+    }
   })
 
   it('misuse: a family of another shape, bad probes, out of domain', () => {

@@ -4,7 +4,7 @@
  * @module
  */
 import { NeuMatCError, baselines, metrics, type Components, type Operation } from '../index.js'
-import { DemoOptions, heldOutParams, setup, EXACT, timeMs, fmt, table } from './shared.js'
+import { type DemoOptions, heldOutParams, setup, EXACT, timeMs, fmt, table } from './shared.js'
 
 /** Options of `neumatc baselines`. */
 export interface BaselinesOptions extends Pick<DemoOptions, 'op' | 'family' | 'n' | 'rank' | 'eps' | 'seed' | 'test' | 'runs' | 'json' | 'quiet'> {}

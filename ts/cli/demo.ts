@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os'
 import { metrics, type Components, type MatrixBatch, type Operation } from '../index.js'
-import { DemoOptions, MethodResult, heldOutParams, setup, EXACT, timeMs, sliceBatch, fmt, table, trainWithProgress } from './shared.js'
+import { type DemoOptions, type MethodResult, heldOutParams, setup, EXACT, timeMs, sliceBatch, fmt, table, trainWithProgress } from './shared.js'
 
 export async function demo(opts: DemoOptions, rankGiven: boolean): Promise<void> {
   const log = (msg: string) => {

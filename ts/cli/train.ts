@@ -4,7 +4,7 @@
  * @module
  */
 import { readSamples } from '../samples.js'
-import { DemoOptions, Setup, setup, fmt, trainWithProgress } from './shared.js'
+import { type DemoOptions, type Setup, setup, fmt, trainWithProgress } from './shared.js'
 
 /** Options of `neumatc train`. */
 export interface TrainCliOptions extends Pick<DemoOptions, 'op' | 'family' | 'n' | 'rank' | 'eps' | 'seed' | 'steps' | 'json' | 'quiet'> {

@@ -290,12 +290,12 @@ fn tiny_family_on(params: &[f64]) -> MatrixBatch {
 
 fn plain_method_runs(dev: DeviceSpec) -> Result<()> {
     let fam = Family::synthetic(SyntheticConfig { n: 8, rank: 2, seed: 4, ..Default::default() })?;
-    let cfg = TrainConfig { method: Method::Plain, steps: 50, device: dev, ..tiny_cfg(50, 1) };
+    let cfg = TrainConfig { method: Method::Plain, steps: 500, device: dev, ..tiny_cfg(500, 1) };
     let model = train(&fam, Operation::Inverse, &cfg)?;
     let r = model.report();
     assert_eq!(r.method, "plain");
     assert_eq!(r.device, dev.name());
-    assert!(r.steps <= 50);
+    assert!(r.steps <= 500);
     // Default latent dimension of the plain method: min(N_s, 40).
     assert_eq!(model.latent_dim(), 12);
     let params = fresh_params(&fam, 10, 9);
@@ -303,8 +303,11 @@ fn plain_method_runs(dev: DeviceSpec) -> Result<()> {
     assert!(g.iter().all(|v| v.is_finite()));
     let err = rel_err(&model, &fam, &params);
     eprintln!("plain_method_runs: held-out {err:e}, report {:?}", r.held_out_rel_err);
-    assert!(err.is_finite());
-    assert!(r.held_out_rel_err.unwrap().is_finite());
+    // Measured 3.1e-2 after 500 steps (1.9e-1 after 50); predicting zero scores 1. The report's own
+    // held-out estimate (other parameters) agrees within a factor of 2.
+    assert!(err < 0.1, "held-out RelErr_inv {err:e}");
+    let reported = r.held_out_rel_err.unwrap();
+    assert!(reported < 2.0 * err && err < 2.0 * reported, "report {reported:e} vs measured {err:e}");
     Ok(())
 }
 device_test!(plain_method_runs);
