@@ -9,6 +9,7 @@ use neumatc::baseline::gpu::{self, GpuBatch, GpuSolver, GpuSvd};
 use neumatc::op::{OpSpec, Operation};
 use neumatc::{
     DeviceModel, DeviceSpec, Family, MatrixBatch, NeuMatC, PredictOptions, Result, SamplingConfig, SyntheticConfig, TrainConfig, metrics,
+    train,
 };
 use serde_json::{Value, json};
 

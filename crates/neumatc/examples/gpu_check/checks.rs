@@ -1,7 +1,6 @@
 //! Correctness tests of the CUDA path, each one a JSON record `{name, passed, value, tolerance, seconds, detail}`.
 //! A test that errors or panics is recorded as failed with its message; the others still run.
 
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use neumatc::baseline::gpu::{self, GpuSolver};

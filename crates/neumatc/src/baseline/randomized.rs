@@ -24,12 +24,12 @@ use faer::linalg::matmul::matmul;
 use faer::linalg::qr::no_pivoting::factor::{qr_in_place, qr_in_place_scratch, recommended_block_size};
 use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
 use faer::{Accum, Conj, Mat, MatMut, MatRef, Par};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::linalg;
 use crate::linalg::SvdBatch;
 use crate::matrix::MatrixBatch;
 
@@ -144,7 +144,7 @@ fn check(op: &'static str, a: &MatrixBatch, cfg: &RsvdConfig) -> Result<usize> {
 fn gaussian(n: usize, l: usize, seed: u64, stream: u64) -> Mat<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
-    let data: Vec<f64> = (0..n * l).map(|_| rng.sample(StandardNormal)).collect();
+    let data = linalg::gaussian(&mut rng, n * l);
     MatRef::from_column_major_slice(&data, n, l).to_owned()
 }
 

@@ -1,7 +1,8 @@
 //! Small dense helpers on row-major slices (faer underneath), and seeded Gaussian probes.
 
 use faer::{Accum, MatMut, MatRef, Par};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 /// `op(a) · op(b)` for row-major `a` (`ar × ac`) and `b` (`br × bc`), `op` = transpose when the flag is
@@ -24,6 +25,11 @@ pub(crate) fn matmul(a: &[f64], ar: usize, ac: usize, ta: bool, b: &[f64], br: u
 /// of the engine comes from here, so a seed gives the same values wherever it is used).
 pub(crate) fn gaussian(rng: &mut impl Rng, len: usize) -> Vec<f64> {
     (0..len).map(|_| rng.sample(StandardNormal)).collect()
+}
+
+/// [`gaussian`] from a fresh ChaCha8 stream seeded with `seed`.
+pub(crate) fn seeded_gaussian(len: usize, seed: u64) -> Vec<f64> {
+    gaussian(&mut ChaCha8Rng::seed_from_u64(seed), len)
 }
 
 /// `a -= b`, elementwise.

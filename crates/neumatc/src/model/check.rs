@@ -6,14 +6,12 @@
 //! `CHUNK_BYTES`) and, within a chunk, one parameter per rayon task with sequential kernels.
 
 use faer::Accum;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{ComponentData, NeuMatC, PredictOptions, Prediction};
 use crate::error::{Error, Result};
 use crate::family::Family;
-use crate::linalg::{gaussian, gemv, norm, residual};
+use crate::linalg::{gemv, norm, residual, seeded_gaussian};
 use crate::matrix::{Recycler, check_finite};
 use crate::op::measure::{SEED, Sketch, measure_names, measures};
 use crate::op::{Operation, at_p};
@@ -172,7 +170,7 @@ impl NeuMatC {
         let spec = &self.spec;
         let (m, n) = (spec.rows, spec.cols);
         let sketch = opts.probes.map(|k| Sketch::new(m.max(n), k));
-        let start = gaussian(&mut ChaCha8Rng::seed_from_u64(SEED ^ 1), n);
+        let start = seeded_gaussian(n, SEED ^ 1);
         let rows = self.for_each_param(fam, params, opts.extrapolate, |_, _, a, pred, j, scratch| {
             Ok(measures(spec, a, joint_at(pred, j, scratch), sketch.as_ref(), &start))
         })?;

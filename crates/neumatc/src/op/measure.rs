@@ -3,11 +3,9 @@
 //! sketch `Ω`, for one row-major `A(p)` and one joint result.
 
 use faer::Accum;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use super::{OpSpec, Operation};
-use crate::linalg::{gaussian, gemv, matmul, norm, residual, scale_cols, scale_rows, sq, sub};
+use crate::linalg::{gemv, matmul, norm, residual, scale_cols, scale_rows, seeded_gaussian, sq, sub};
 
 /// Power iterations of the `contraction` estimate.
 const POWER_ITERS: usize = 20;
@@ -35,7 +33,7 @@ pub(crate) struct Sketch {
 
 impl Sketch {
     pub(crate) fn new(rows: usize, k: usize) -> Self {
-        Self { omega: gaussian(&mut ChaCha8Rng::seed_from_u64(SEED), rows * k), k }
+        Self { omega: seeded_gaussian(rows * k, SEED), k }
     }
 
     /// The first `rows` rows (`rows × k`).
@@ -256,7 +254,7 @@ mod tests {
             g[i * n + i] = (1.0 - 0.05 * i as f64) / (1.0 + i as f64);
         }
         // I − A G = diag(0.05 i): norm 0.25.
-        let c = contraction(&a, &g, n, &gaussian(&mut ChaCha8Rng::seed_from_u64(3), n));
+        let c = contraction(&a, &g, n, &seeded_gaussian(n, 3));
         assert!((c - 0.25).abs() < 1e-3, "{c}");
         let exact: Vec<f64> = a.iter().map(|&x| if x > 0.0 { 1.0 / x } else { 0.0 }).collect();
         assert!(contraction(&a, &exact, n, &[1.0; 6]) < 1e-15);

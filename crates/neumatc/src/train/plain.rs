@@ -2,12 +2,12 @@
 //! fits both to eq. (3) with the structure residual `A(q)(Φ(q)C) − I` formed in full (or sketched with
 //! random probes) at every step. Kept so the default method can be compared against it.
 
+use crate::linalg::gaussian;
 use crate::train::progress::Phase;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
 
 use super::config::{StructureLoss, TrainConfig};
@@ -63,7 +63,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let residual = match cfg.structure_loss {
         StructureLoss::Full => Residual { omega: None, target: Tensor::eye(n, dt, &dev)? },
         StructureLoss::Sketch => {
-            let om: Vec<f64> = (0..n * cfg.probes).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let om = gaussian(&mut rng, n * cfg.probes);
             let om = tensor(om, (n, cfg.probes))?;
             Residual { target: om.clone(), omega: Some(om) }
         }
@@ -78,7 +78,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let vars = mlp.vars()?;
     let rms = (g_s.iter().map(|v| v * v).sum::<f64>() / g_s.len() as f64).sqrt();
     let mut crng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xc0de);
-    let c0: Vec<f64> = (0..d * m).map(|_| StandardNormal.sample(&mut crng)).map(|z: f64| z * rms / (d as f64).sqrt()).collect();
+    let c0: Vec<f64> = gaussian(&mut crng, d * m).into_iter().map(|z| z * rms / (d as f64).sqrt()).collect();
     let c = Var::from_tensor(&tensor(c0, (d, m))?)?;
     let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> {
         vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect()

@@ -1,26 +1,14 @@
 //! The FFI side: the element types and the cuBLAS/cuSOLVER entry points of each (function-pointer
 //! tables), status and error conversion, and the Jacobi parameter handle.
 
-#![allow(unused_imports)]
+use std::ffi::c_int;
 
-use std::ffi::{c_int, c_longlong};
-use std::sync::Arc;
-use std::time::Instant;
-
-use cudarc::cublas::CudaBlas;
 use cudarc::cublas::sys as blas;
-use cudarc::cusolver::DnHandle;
 use cudarc::cusolver::sys as dn;
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr, DriverError, ValidAsZeroBits};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
+use cudarc::driver::{DeviceRepr, DriverError, ValidAsZeroBits};
 
 use crate::error::{Error, Result};
-use crate::linalg::SvdBatch;
-use crate::matrix::MatrixBatch;
-use crate::metrics::{ComponentView, Real};
-use crate::op::Operation;
+use crate::metrics::Real;
 
 /// An element type the GPU baselines run in: `f32` (cuBLAS/cuSOLVER `S` routines) or `f64` (`D`).
 pub trait GpuFloat: sealed::Sealed + Real + DeviceRepr + ValidAsZeroBits + Default + std::fmt::Debug + 'static {
@@ -246,10 +234,10 @@ pub(super) fn driver_error(what: &str, e: DriverError) -> Error {
 }
 
 /// A `gesvdjInfo_t` (tolerance, sweep limit, sorting) destroyed on drop.
-pub(super) struct JacobiParams(dn::gesvdjInfo_t);
+pub(super) struct JacobiParams(pub(super) dn::gesvdjInfo_t);
 
 impl JacobiParams {
-    fn new(tolerance: f64, max_sweeps: c_int, sort: bool) -> Result<Self> {
+    pub(super) fn new(tolerance: f64, max_sweeps: c_int, sort: bool) -> Result<Self> {
         let mut raw = std::ptr::null_mut();
         // SAFETY: `raw` is a valid out-pointer.
         solver_ok(unsafe { dn::cusolverDnCreateGesvdjInfo(&mut raw) }, "cusolverDnCreateGesvdjInfo", ' ')?;

@@ -2,27 +2,9 @@
 //! and the host-side conversions between them. (Their downloads, which need the solver's stream, are
 //! in `solver.rs`.)
 
-#![allow(unused_imports)]
+use cudarc::driver::CudaSlice;
 
-use std::ffi::{c_int, c_longlong};
-use std::sync::Arc;
-use std::time::Instant;
-
-use cudarc::cublas::CudaBlas;
-use cudarc::cublas::sys as blas;
-use cudarc::cusolver::DnHandle;
-use cudarc::cusolver::sys as dn;
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr, DriverError, ValidAsZeroBits};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
-
-use crate::error::{Error, Result};
-use crate::linalg::SvdBatch;
-use crate::matrix::MatrixBatch;
-use crate::metrics::{ComponentView, Real};
-use crate::op::Operation;
-
+use super::JACOBI_BATCHED_MAX_N;
 use super::ffi::GpuFloat;
 
 /// How a [`GpuBatch`] lies in device memory.
@@ -58,8 +40,8 @@ pub struct GpuBatch<T> {
     pub rows: usize,
     /// Columns of each matrix (1 for the singular values).
     pub cols: usize,
-    data: CudaSlice<T>,
-    layout: Layout,
+    pub(super) data: CudaSlice<T>,
+    pub(super) layout: Layout,
 }
 
 impl<T: GpuFloat> GpuBatch<T> {

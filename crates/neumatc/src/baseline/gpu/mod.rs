@@ -56,7 +56,8 @@ mod tests {
     use super::layout::*;
     use super::self_check::*;
     use super::solver::*;
-    use super::*;
+    use crate::error::Error;
+    use crate::linalg::SvdBatch;
     use crate::matrix::MatrixBatch;
 
     #[test]

@@ -1,24 +1,10 @@
 //! The self-check against the CPU baselines (faer): every GPU routine at a few sizes in f32 and f64.
 
-#![allow(unused_imports)]
-
-use std::ffi::{c_int, c_longlong};
-use std::sync::Arc;
-use std::time::Instant;
-
-use cudarc::cublas::CudaBlas;
-use cudarc::cublas::sys as blas;
-use cudarc::cusolver::DnHandle;
-use cudarc::cusolver::sys as dn;
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr, DriverError, ValidAsZeroBits};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
-
 use crate::error::{Error, Result};
 use crate::linalg::SvdBatch;
+use crate::linalg::seeded_gaussian;
 use crate::matrix::MatrixBatch;
-use crate::metrics::{ComponentView, Real};
+use crate::metrics::ComponentView;
 use crate::op::Operation;
 
 use super::ffi::*;
@@ -86,7 +72,7 @@ pub(super) fn check_inverse<T: GpuFloat>(solver: &GpuSolver, n: usize, seed: u64
     let name = format!("inverse/{}/n={n}", T::NAME);
     let tol = 100.0 * n as f64 * T::EPSILON;
     let (host, a) = rounded::<T>(&well_conditioned(CHECK_BATCH, n, seed))?;
-    let exact = super::inverse(&a)?;
+    let exact = crate::linalg::inverse(&a)?;
     let gpu = solver.upload(&host, CHECK_BATCH, n, n).and_then(|g| solver.inverse(&g)).and_then(|inv| inv.download(solver));
     match gpu {
         Ok(inv) => {
@@ -111,7 +97,7 @@ pub(super) fn check_inverse<T: GpuFloat>(solver: &GpuSolver, n: usize, seed: u64
 pub(super) fn check_svd<T: GpuFloat>(solver: &GpuSolver, n: usize, seed: u64, out: &mut Vec<CheckResult>) -> Result<()> {
     let rank = n / 2;
     let (host, a) = rounded::<T>(&with_spectrum(CHECK_BATCH, n, seed)?)?;
-    let cpu = super::svd(&a, Some(rank))?;
+    let cpu = crate::linalg::svd(&a, Some(rank))?;
     let cpu_err = reconstruction_errors(&a, &cpu)?;
     let methods = [SvdMethod::JacobiBatched, SvdMethod::Approximate, SvdMethod::JacobiLoop];
     for method in methods.into_iter().filter(|&m| m != SvdMethod::JacobiBatched || n <= JACOBI_BATCHED_MAX_N) {
@@ -167,7 +153,7 @@ pub(super) fn rounded<T: GpuFloat>(a: &MatrixBatch) -> Result<(Vec<T>, MatrixBat
 /// `batch` matrices `G + n·I` with standard normal `G`: `‖G‖₂ ≈ 2√n`, so the condition number is about
 /// `(n + 2√n)/(n − 2√n)` (≤ 3 for n ≥ 8).
 pub(super) fn well_conditioned(batch: usize, n: usize, seed: u64) -> MatrixBatch {
-    let mut data = gaussian(batch * n * n, seed);
+    let mut data = seeded_gaussian(batch * n * n, seed);
     for k in 0..batch {
         (0..n).for_each(|i| data[k * n * n + i * n + i] += n as f64);
     }
@@ -179,8 +165,8 @@ pub(super) fn well_conditioned(batch: usize, n: usize, seed: u64) -> MatrixBatch
 pub(super) fn with_spectrum(batch: usize, n: usize, seed: u64) -> Result<MatrixBatch> {
     let mut data = Vec::with_capacity(batch * n * n);
     for k in 0..batch {
-        let (q1, _) = super::qr_matrix(&gaussian(n * n, seed ^ ((2 * k as u64 + 1) << 32)), n, n)?;
-        let (q2, _) = super::qr_matrix(&gaussian(n * n, seed ^ ((2 * k as u64 + 2) << 32)), n, n)?;
+        let (q1, _) = crate::linalg::qr_matrix(&seeded_gaussian(n * n, seed ^ ((2 * k as u64 + 1) << 32)), n, n)?;
+        let (q2, _) = crate::linalg::qr_matrix(&seeded_gaussian(n * n, seed ^ ((2 * k as u64 + 2) << 32)), n, n)?;
         for i in 0..n {
             for j in 0..n {
                 data.push((0..n).map(|l| q1[i * n + l] * (n - l) as f64 * q2[j * n + l]).sum());
@@ -188,9 +174,4 @@ pub(super) fn with_spectrum(batch: usize, n: usize, seed: u64) -> Result<MatrixB
         }
     }
     Ok(MatrixBatch { batch, rows: n, cols: n, data })
-}
-
-pub(super) fn gaussian(len: usize, seed: u64) -> Vec<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..len).map(|_| StandardNormal.sample(&mut rng)).collect()
 }

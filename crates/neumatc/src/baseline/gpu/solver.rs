@@ -1,26 +1,18 @@
 //! The solver: one CUDA stream with its cuBLAS and cuSOLVER handles, the batched LU inverse and SVDs,
 //! and device-synchronised timing.
 
-#![allow(unused_imports)]
-
 use std::ffi::{c_int, c_longlong};
 use std::sync::Arc;
 use std::time::Instant;
 
 use cudarc::cublas::CudaBlas;
-use cudarc::cublas::sys as blas;
 use cudarc::cusolver::DnHandle;
 use cudarc::cusolver::sys as dn;
 use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr, DriverError, ValidAsZeroBits};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{Error, Result};
 use crate::linalg::SvdBatch;
 use crate::matrix::MatrixBatch;
-use crate::metrics::{ComponentView, Real};
-use crate::op::Operation;
 
 use super::ffi::*;
 use super::layout::*;
@@ -102,7 +94,7 @@ impl GpuSolver {
     /// Returns (batch, n, n) row-major.
     ///
     /// Both calls report per matrix; a matrix with an exactly zero pivot fails the call with
-    /// [`Error::Singular`] with its batch index as `p`. Unlike the CPU [`super::inverse`], nearly singular
+    /// [`Error::Singular`] with its batch index as `p`. Unlike the CPU [`crate::linalg::inverse`], nearly singular
     /// matrices are not detected (cuBLAS tests pivots against zero only).
     ///
     /// ```no_run

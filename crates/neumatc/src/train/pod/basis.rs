@@ -4,11 +4,11 @@ use candle_core::{Device, Tensor};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::family::Family;
+use crate::linalg::gaussian;
 use crate::train::config::{StructureLoss, TrainConfig};
 use crate::train::quad::{FactoredForm, QuadForm};
 
@@ -46,7 +46,7 @@ impl Basis {
             }
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0b5e_77e5);
-        let omega: Vec<f64> = (0..n * k).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let omega = gaussian(&mut rng, n * k);
         let mut sketch = vec![0.0; n * d * k];
         let om = MatRef::from_column_major_slice(&omega, n, k);
         sketch.par_chunks_mut(n * k).enumerate().for_each(|(l, out)| {
