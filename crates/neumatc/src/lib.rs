@@ -53,7 +53,7 @@ pub use family::{
     SpdFourierConfig, SpdFourierFamily, SyntheticConfig, SyntheticFamily,
 };
 pub use matrix::complex::ComplexBatch;
-pub use matrix::{BufferSource, FreshBuffers, MatrixBatch, Recycler};
+pub use matrix::{BufferSource, FloatSlice, FloatVec, FreshBuffers, MatrixBatch, Recycler};
 #[allow(deprecated)]
 pub use model::SineMlp;
 pub use model::TrainReport;

@@ -133,6 +133,88 @@ impl BufferSource for FreshBuffers {
     }
 }
 
+/// An owned buffer of `f32` or `f64` values: a prediction's components, a model's latent tensors, a
+/// decoded model file, all in the model's dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FloatVec {
+    /// Single precision (the default model dtype).
+    F32(Vec<f32>),
+    /// Double precision.
+    F64(Vec<f64>),
+}
+
+impl FloatVec {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values widened to f64 (a copy).
+    pub fn to_f64(&self) -> Vec<f64> {
+        match self {
+            FloatVec::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            FloatVec::F64(v) => v.clone(),
+        }
+    }
+
+    /// The borrowed view.
+    pub fn as_slice(&self) -> FloatSlice<'_> {
+        match self {
+            FloatVec::F32(v) => FloatSlice::F32(v),
+            FloatVec::F64(v) => FloatSlice::F64(v),
+        }
+    }
+}
+
+/// A borrowed buffer of `f32` or `f64` values (a prediction's dtype), widened to f64 by the metrics.
+#[derive(Debug, Clone, Copy)]
+pub enum FloatSlice<'a> {
+    /// Single precision (the default model dtype).
+    F32(&'a [f32]),
+    /// Double precision.
+    F64(&'a [f64]),
+}
+
+impl FloatSlice<'_> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            FloatSlice::F32(v) => v.len(),
+            FloatSlice::F64(v) => v.len(),
+        }
+    }
+
+    /// Whether the buffer is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends values `start..end`, widened to f64, to `out`.
+    pub(crate) fn extend_f64(&self, start: usize, end: usize, out: &mut Vec<f64>) {
+        match self {
+            FloatSlice::F32(v) => out.extend(v[start..end].iter().map(|&x| f64::from(x))),
+            FloatSlice::F64(v) => out.extend_from_slice(&v[start..end]),
+        }
+    }
+}
+
+impl<'a> From<&'a [f32]> for FloatSlice<'a> {
+    fn from(v: &'a [f32]) -> Self {
+        FloatSlice::F32(v)
+    }
+}
+
+impl<'a> From<&'a [f64]> for FloatSlice<'a> {
+    fn from(v: &'a [f64]) -> Self {
+        FloatSlice::F64(v)
+    }
+}
+
 /// Idle result buffers handed out again: a [`BufferSource`] whose `take_*` returns an idle buffer of the
 /// exact length when there is one (else a fresh zeroed one), and whose `give_back_*` keeps a buffer
 /// while the idle bytes stay under a limit. Fresh memory costs the kernel's page faulting and zeroing,

@@ -2,6 +2,8 @@
 
 pub mod complex;
 
+pub use crate::matrix::FloatSlice;
+
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
@@ -62,50 +64,6 @@ pub fn mean(v: &[f64]) -> f64 {
 // ---------------------------------------------------------------------------------------------------
 // Every operation: the paper-style errors of `OpSpec::rel_err` over batches
 // ---------------------------------------------------------------------------------------------------
-
-/// A borrowed buffer of `f32` or `f64` values (a prediction's dtype), widened to f64 by the metrics.
-#[derive(Debug, Clone, Copy)]
-pub enum FloatSlice<'a> {
-    /// Single precision (the default model dtype).
-    F32(&'a [f32]),
-    /// Double precision.
-    F64(&'a [f64]),
-}
-
-impl FloatSlice<'_> {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        match self {
-            FloatSlice::F32(v) => v.len(),
-            FloatSlice::F64(v) => v.len(),
-        }
-    }
-
-    /// Whether the buffer is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Appends values `start..end`, widened to f64, to `out`.
-    fn extend_f64(&self, start: usize, end: usize, out: &mut Vec<f64>) {
-        match self {
-            FloatSlice::F32(v) => out.extend(v[start..end].iter().map(|&x| f64::from(x))),
-            FloatSlice::F64(v) => out.extend_from_slice(&v[start..end]),
-        }
-    }
-}
-
-impl<'a> From<&'a [f32]> for FloatSlice<'a> {
-    fn from(v: &'a [f32]) -> Self {
-        FloatSlice::F32(v)
-    }
-}
-
-impl<'a> From<&'a [f64]> for FloatSlice<'a> {
-    fn from(v: &'a [f64]) -> Self {
-        FloatSlice::F64(v)
-    }
-}
 
 /// One result component of a batch of predictions or exact results, as the caller holds it:
 /// (batch, rows, cols) row-major values.

@@ -12,7 +12,7 @@ use super::{ComponentData, NeuMatC, PredictOptions, Prediction};
 use crate::error::{Error, Result};
 use crate::family::Family;
 use crate::linalg::{gemv, norm, residual, seeded_gaussian};
-use crate::matrix::{Recycler, check_finite};
+use crate::matrix::{FloatSlice, Recycler, check_finite};
 use crate::op::measure::{SEED, Sketch, measure_names, measures};
 use crate::op::{Operation, at_p};
 
@@ -261,10 +261,10 @@ impl NeuMatC {
                 // Inverse: refine with Ĝ in the model's own dtype (an f32 Ĝ only slows the contraction by
                 // its rounding, ~1e-7 relative; residuals and x stay f64).
                 ComponentData::F32(g) if self.spec.op == Operation::Inverse => {
-                    iterate(a, &Precond::F32(&g[j * n * n..(j + 1) * n * n]), n, bi, bnorm, cfg, &mut x, &mut r)
+                    iterate(a, FloatSlice::F32(&g[j * n * n..(j + 1) * n * n]), n, bi, bnorm, cfg, &mut x, &mut r)
                 }
                 ComponentData::F64(g) if self.spec.op == Operation::Inverse => {
-                    iterate(a, &Precond::F64(&g[j * n * n..(j + 1) * n * n]), n, bi, bnorm, cfg, &mut x, &mut r)
+                    iterate(a, FloatSlice::F64(&g[j * n * n..(j + 1) * n * n]), n, bi, bnorm, cfg, &mut x, &mut r)
                 }
                 // Solve: the model's x̂(p), kept when it is good enough.
                 _ => {
@@ -357,37 +357,30 @@ fn joint_at<'a>(pred: &'a Prediction, i: usize, scratch: &'a mut Vec<f64>) -> &'
 // Refinement
 // ---------------------------------------------------------------------------------------------------
 
-/// The learned inverse `Ĝ(p)` (row-major `n × n`) in the model's dtype.
-enum Precond<'a> {
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-}
-
-impl Precond<'_> {
-    /// `x = Ĝ v` (`add` false) or `x += Ĝ v` (`add` true), in `Ĝ`'s precision: for f32, `v / ‖v‖` is
-    /// rounded to f32 (no entry under- or overflows) and the product scaled back in f64.
-    fn apply(&self, n: usize, v: &[f64], x: &mut [f64], add: bool, buf: &mut (Vec<f32>, Vec<f32>)) {
-        let accum = if add { Accum::Add } else { Accum::Replace };
-        match self {
-            Precond::F64(g) => gemv(x, accum, g, n, n, false, v, 1.0),
-            Precond::F32(g) => {
-                let s = norm(v);
-                if s == 0.0 {
-                    if !add {
-                        x.fill(0.0);
-                    }
-                    return;
+/// `x = Ĝ v` (`add` false) or `x += Ĝ v` (`add` true) for the learned inverse `g` (row-major `n × n`), in
+/// its own precision: for f32, `v / ‖v‖` is rounded to f32 (no entry under- or overflows) and the product
+/// scaled back in f64.
+fn precondition(g: FloatSlice<'_>, n: usize, v: &[f64], x: &mut [f64], add: bool, buf: &mut (Vec<f32>, Vec<f32>)) {
+    let accum = if add { Accum::Add } else { Accum::Replace };
+    match g {
+        FloatSlice::F64(g) => gemv(x, accum, g, n, n, false, v, 1.0),
+        FloatSlice::F32(g) => {
+            let s = norm(v);
+            if s == 0.0 {
+                if !add {
+                    x.fill(0.0);
                 }
-                let (v32, y32) = buf;
-                v32.clear();
-                v32.extend(v.iter().map(|&vi| (vi / s) as f32));
-                y32.resize(n, 0.0);
-                gemv(y32, Accum::Replace, g, n, n, false, v32, 1.0);
-                if add {
-                    x.iter_mut().zip(y32.iter()).for_each(|(xi, &yi)| *xi += s * f64::from(yi));
-                } else {
-                    x.iter_mut().zip(y32.iter()).for_each(|(xi, &yi)| *xi = s * f64::from(yi));
-                }
+                return;
+            }
+            let (v32, y32) = buf;
+            v32.clear();
+            v32.extend(v.iter().map(|&vi| (vi / s) as f32));
+            y32.resize(n, 0.0);
+            gemv(y32, Accum::Replace, g, n, n, false, v32, 1.0);
+            if add {
+                x.iter_mut().zip(y32.iter()).for_each(|(xi, &yi)| *xi += s * f64::from(yi));
+            } else {
+                x.iter_mut().zip(y32.iter()).for_each(|(xi, &yi)| *xi = s * f64::from(yi));
             }
         }
     }
@@ -398,9 +391,9 @@ impl Precond<'_> {
 /// (or is NaN), or after `cfg.max_iter` corrections. Returns the corrections taken and the relative
 /// residual of the final `x`.
 #[allow(clippy::too_many_arguments)]
-fn iterate(a: &[f64], g: &Precond, n: usize, b: &[f64], bnorm: f64, cfg: &RefineConfig, x: &mut [f64], r: &mut [f64]) -> (u32, f64) {
+fn iterate(a: &[f64], g: FloatSlice<'_>, n: usize, b: &[f64], bnorm: f64, cfg: &RefineConfig, x: &mut [f64], r: &mut [f64]) -> (u32, f64) {
     let mut buf = (Vec::with_capacity(n), Vec::with_capacity(n));
-    g.apply(n, b, x, false, &mut buf);
+    precondition(g, n, b, x, false, &mut buf);
     let mut prev = f64::INFINITY;
     let mut iterations = 0u32;
     loop {
@@ -410,7 +403,7 @@ fn iterate(a: &[f64], g: &Precond, n: usize, b: &[f64], bnorm: f64, cfg: &Refine
         if res <= cfg.tol || !shrank || iterations as usize >= cfg.max_iter {
             return (iterations, res);
         }
-        g.apply(n, r, x, true, &mut buf);
+        precondition(g, n, r, x, true, &mut buf);
         prev = res;
         iterations += 1;
     }

@@ -27,11 +27,12 @@ use safetensors::{SafeTensorError, SafeTensors};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Activation, Dtype, Latent, Mlp, NeuMatC};
+use super::{Activation, Dtype, Mlp, NeuMatC};
 use crate::device::DeviceSpec;
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::family::Family;
+use crate::matrix::FloatVec;
 use crate::model::TrainReport;
 use crate::op::{OpSpec, Operation};
 
@@ -245,8 +246,8 @@ impl NeuMatC {
         }
         for ((name, latent), &(rows, cols)) in self.spec.op.components().iter().zip(&self.latent).zip(&self.shapes) {
             let bytes = match latent {
-                Latent::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-                Latent::F64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                FloatVec::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                FloatVec::F64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             };
             out.push(RawTensor { name: latent_name(name), shape: vec![self.latent_dim, rows * cols], bytes });
         }
@@ -564,25 +565,18 @@ fn decode(meta: Value, st: &SafeTensors<'_>, origin: &Path) -> Result<NeuMatC> {
     }
 
     // Build.
-    let values = |i: usize| -> Result<Values> {
+    let values = |i: usize| -> Result<FloatVec> {
         let (name, _) = &expected[i];
         decode_values(views[i].data(), dtype).ok_or_else(|| fail(format!("tensor `{name}` holds non-finite values (NaN or ±Inf)")))
     };
     let mut layers = Vec::with_capacity(widths.len() - 1);
     for (i, w) in widths.windows(2).enumerate() {
-        let weight = values(2 * i)?.tensor((w[0], w[1]))?;
-        let bias = values(2 * i + 1)?.tensor((1, w[1]))?;
+        let weight = tensor_of(values(2 * i)?, (w[0], w[1]))?;
+        let bias = tensor_of(values(2 * i + 1)?, (1, w[1]))?;
         layers.push((weight, bias));
     }
     let first_latent = 2 * layers.len();
-    let latent = (0..comps.len())
-        .map(|j| {
-            Ok(match values(first_latent + j)? {
-                Values::F32(v) => Latent::F32(v),
-                Values::F64(v) => Latent::F64(v),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let latent = (0..comps.len()).map(|j| values(first_latent + j)).collect::<Result<Vec<_>>>()?;
 
     let mut report = stored.report;
     if let Value::Object(m) = &mut report {
@@ -607,32 +601,24 @@ fn decode(meta: Value, st: &SafeTensors<'_>, origin: &Path) -> Result<NeuMatC> {
     })
 }
 
-/// Decoded tensor values.
-enum Values {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
-impl Values {
-    /// A CPU tensor of `shape`.
-    fn tensor(self, shape: (usize, usize)) -> Result<Tensor> {
-        Ok(match self {
-            Values::F32(v) => Tensor::from_vec(v, shape, &Device::Cpu)?,
-            Values::F64(v) => Tensor::from_vec(v, shape, &Device::Cpu)?,
-        })
-    }
+/// A CPU tensor of `shape` holding `v`.
+fn tensor_of(v: FloatVec, shape: (usize, usize)) -> Result<Tensor> {
+    Ok(match v {
+        FloatVec::F32(v) => Tensor::from_vec(v, shape, &Device::Cpu)?,
+        FloatVec::F64(v) => Tensor::from_vec(v, shape, &Device::Cpu)?,
+    })
 }
 
 /// Little-endian values of `dtype`; `None` when one is not finite.
-fn decode_values(data: &[u8], dtype: Dtype) -> Option<Values> {
+fn decode_values(data: &[u8], dtype: Dtype) -> Option<FloatVec> {
     match dtype {
         Dtype::F32 => {
             let v: Vec<f32> = data.as_chunks::<4>().0.iter().map(|&b| f32::from_le_bytes(b)).collect();
-            v.iter().all(|x| x.is_finite()).then_some(Values::F32(v))
+            v.iter().all(|x| x.is_finite()).then_some(FloatVec::F32(v))
         }
         Dtype::F64 => {
             let v: Vec<f64> = data.as_chunks::<8>().0.iter().map(|&b| f64::from_le_bytes(b)).collect();
-            v.iter().all(|x| x.is_finite()).then_some(Values::F64(v))
+            v.iter().all(|x| x.is_finite()).then_some(FloatVec::F64(v))
         }
     }
 }

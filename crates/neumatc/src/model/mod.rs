@@ -25,7 +25,7 @@ use crate::device::DeviceSpec;
 use crate::domain::Domain;
 use crate::error::Result;
 use crate::family::Family;
-use crate::matrix::{BufferSource, FreshBuffers, Recycler};
+use crate::matrix::{BufferSource, FloatVec, FreshBuffers, Recycler};
 use crate::op::{OpSpec, Operation};
 
 /// Floating-point type of a model's weights and predictions.
@@ -66,36 +66,7 @@ impl Dtype {
 }
 
 /// The values of one predicted component, in the model's dtype.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ComponentData {
-    /// From an f32 model.
-    F32(Vec<f32>),
-    /// From an f64 model.
-    F64(Vec<f64>),
-}
-
-impl ComponentData {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        match self {
-            ComponentData::F32(v) => v.len(),
-            ComponentData::F64(v) => v.len(),
-        }
-    }
-
-    /// Whether there are no values.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The values widened to f64 (a copy).
-    pub fn to_f64(&self) -> Vec<f64> {
-        match self {
-            ComponentData::F32(v) => v.iter().map(|&x| x as f64).collect(),
-            ComponentData::F64(v) => v.clone(),
-        }
-    }
-}
+pub type ComponentData = FloatVec;
 
 /// One predicted result component: (batch, rows, cols) row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,13 +137,6 @@ impl Prediction {
     }
 }
 
-/// The latent tensor `C` of one component, unfolded to `d × (rows·cols)` and kept in host memory.
-#[derive(Debug, Clone)]
-pub(crate) enum Latent {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
 /// A trained NeuMatC model. Read-only; cheap to share across threads.
 #[derive(Debug, Clone)]
 pub struct NeuMatC {
@@ -184,7 +148,7 @@ pub struct NeuMatC {
     /// `Φ` in the model's dtype, on the CPU.
     pub(crate) mlp: Mlp,
     /// One latent tensor per component.
-    pub(crate) latent: Vec<Latent>,
+    pub(crate) latent: Vec<FloatVec>,
     pub(crate) dtype: Dtype,
     pub(crate) device: DeviceSpec,
     pub(crate) report: TrainReport,
@@ -349,12 +313,12 @@ impl NeuMatC {
         for ((&(rows, cols), latent), &name) in self.shapes.iter().zip(&self.latent).zip(self.spec.op.components()) {
             let m = rows * cols;
             let data = match latent {
-                Latent::F32(c) => {
+                FloatVec::F32(c) => {
                     let mut out = buffers.take_f32(batch * m);
                     gemm(&phi.flatten_all()?.to_vec1::<f32>()?, c, batch, d, m, &mut out);
                     ComponentData::F32(out)
                 }
-                Latent::F64(c) => {
+                FloatVec::F64(c) => {
                     let mut out = buffers.take_f64(batch * m);
                     gemm(&phi.flatten_all()?.to_vec1::<f64>()?, c, batch, d, m, &mut out);
                     ComponentData::F64(out)
@@ -389,7 +353,7 @@ impl NeuMatC {
         let phi = self.coefficients(params)?;
         let d = self.latent_dim;
         let data = match &self.latent[0] {
-            Latent::F32(c) => {
+            FloatVec::F32(c) => {
                 let bf: Vec<f32> = b.iter().map(|&v| v as f32).collect();
                 let mut cb = vec![0f32; d * n];
                 gemm(c, &bf, d * n, n, 1, &mut cb);
@@ -397,7 +361,7 @@ impl NeuMatC {
                 gemm(&phi.flatten_all()?.to_vec1::<f32>()?, &cb, batch, d, n, &mut out);
                 ComponentData::F32(out)
             }
-            Latent::F64(c) => {
+            FloatVec::F64(c) => {
                 let mut cb = vec![0f64; d * n];
                 gemm(c, b, d * n, n, 1, &mut cb);
                 let mut out = vec![0f64; batch * n];

@@ -4,9 +4,10 @@
 
 use candle_core::{Device, Tensor};
 
-use super::{Component, ComponentData, Dtype, Latent, Mlp, NeuMatC, PredictOptions, Prediction};
+use super::{Component, ComponentData, Dtype, Mlp, NeuMatC, PredictOptions, Prediction};
 use crate::device::DeviceSpec;
 use crate::error::Result;
+use crate::matrix::FloatVec;
 
 /// A [`NeuMatC`] model with `Φ` and every latent tensor `C` uploaded to one device.
 ///
@@ -50,8 +51,8 @@ impl NeuMatC {
             .map(|(c, &(rows, cols))| {
                 let shape = (self.latent_dim, rows * cols);
                 Ok(match c {
-                    Latent::F32(v) => Tensor::from_slice(v, shape, &device)?,
-                    Latent::F64(v) => Tensor::from_slice(v, shape, &device)?,
+                    FloatVec::F32(v) => Tensor::from_slice(v, shape, &device)?,
+                    FloatVec::F64(v) => Tensor::from_slice(v, shape, &device)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -28,9 +28,10 @@ use run::{Fit, Run};
 use crate::device::DeviceSpec;
 use crate::error::{Error, Result};
 use crate::family::Family;
+use crate::matrix::FloatVec;
 use crate::metrics;
 use crate::model::Dtype;
-use crate::model::{Latent, NeuMatC};
+use crate::model::NeuMatC;
 use crate::op::{OpSpec, Operation};
 use crate::sampling::{self, SamplePlan};
 
@@ -216,8 +217,8 @@ fn build_model(family: &Family, spec: OpSpec, fit: Fit, cfg: &TrainConfig, devic
     for c in &comps {
         let block: Vec<f64> = fit.latent.chunks(m).flat_map(|row| row[off..off + c.len()].to_vec()).collect();
         latent.push(match cfg.dtype {
-            Dtype::F32 => Latent::F32(block.iter().map(|&v| v as f32).collect()),
-            Dtype::F64 => Latent::F64(block),
+            Dtype::F32 => FloatVec::F32(block.iter().map(|&v| v as f32).collect()),
+            Dtype::F64 => FloatVec::F64(block),
         });
         off += c.len();
     }
