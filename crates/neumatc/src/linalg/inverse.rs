@@ -73,9 +73,7 @@ pub fn inverse_matrix(a: &[f64], n: usize, out: &mut [f64], par: Par) -> std::re
     let mut mem = MemBuffer::new(scratch);
     let stack = MemStack::new(&mut mem);
     let (_, perm) = factor::lu_in_place(lu.as_mut(), &mut fwd, &mut bwd, par, stack, Default::default());
-    let pivots = (0..n).map(|i| lu[(i, i)].abs());
-    let (min, max) = pivots.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if min.is_nan() || min <= max * n as f64 * f64::EPSILON {
+    if is_singular(lu.as_ref()) {
         return Err(SingularMatrix);
     }
     let out = MatMut::from_column_major_slice_mut(out, n, n);
@@ -136,8 +134,7 @@ pub fn condition_estimate(a: &[f64], n: usize) -> f64 {
     let mut mem = MemBuffer::new(scratch);
     let stack = MemStack::new(&mut mem);
     let (_, perm) = factor::lu_in_place(lu.as_mut(), &mut fwd, &mut bwd, par, stack, Default::default());
-    let (min, max) = (0..n).map(|i| lu[(i, i)].abs()).fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if min.is_nan() || min <= max * n as f64 * f64::EPSILON {
+    if is_singular(lu.as_ref()) {
         return f64::INFINITY;
     }
     let norm_a = spectral_norm(a, n);
@@ -152,6 +149,14 @@ pub fn condition_estimate(a: &[f64], n: usize) -> f64 {
         lu_solve::solve_transpose_in_place(lu.as_ref(), lu.as_ref(), perm, v.as_mut(), par, stack);
     }
     norm_a * sigma
+}
+
+/// The pivot test of every LU here ([`inverse_matrix`], solves, the Padé solve of expm): some
+/// `|u_ii| ≤ n · ε · max |u_ii|` (or NaN) in the factor `lu`.
+pub(super) fn is_singular(lu: MatRef<'_, f64>) -> bool {
+    let n = lu.nrows();
+    let (min, max) = (0..n).map(|i| lu[(i, i)].abs()).fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    min.is_nan() || min <= max * n as f64 * f64::EPSILON
 }
 
 #[cfg(test)]

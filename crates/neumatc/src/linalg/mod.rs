@@ -5,6 +5,7 @@
 pub mod complex;
 mod decomp;
 mod dense;
+mod expm;
 mod inverse;
 mod types;
 
