@@ -170,14 +170,10 @@ pub fn rel_errs(
     if let Some(b) = per_matrix_rhs {
         crate::matrix::check_finite("rhs", b)?;
     }
-    let m = spec.output_len();
     (0..a.batch)
         .into_par_iter()
         .map(|i| {
-            let mut g = Vec::with_capacity(m);
-            for (c, want) in components.iter().zip(spec.components()) {
-                c.data.extend_f64(i * want.len(), (i + 1) * want.len(), &mut g);
-            }
+            let g = joint_at(&spec, components, i);
             let exact_i = exact.map(|e| e.matrix(i));
             match per_matrix_rhs {
                 Some(b) => {
@@ -251,18 +247,23 @@ pub fn orthogonality_defect(op: Operation, components: &[ComponentView<'_>]) -> 
     let spec = OpSpec::new(op, rows, cols, rank, None)?;
     let batch = components[0].batch;
     check_components(&spec, batch, components)?;
-    let m = spec.output_len();
     let defects = (0..batch)
         .into_par_iter()
         .map(|i| {
-            let mut g = Vec::with_capacity(m);
-            for (c, want) in components.iter().zip(spec.components()) {
-                c.data.extend_f64(i * want.len(), (i + 1) * want.len(), &mut g);
-            }
+            let g = joint_at(&spec, components, i);
             finite("orthogonalityDefect", spec.orthogonality_defect(&g).unwrap_or(f64::NAN))
         })
         .collect::<Result<Vec<f64>>>()?;
     Ok(defects.into_iter().fold(0.0, f64::max))
+}
+
+/// The joint result (components concatenated, in f64) of matrix `i` of the caller's components.
+fn joint_at(spec: &OpSpec, components: &[ComponentView<'_>], i: usize) -> Vec<f64> {
+    let mut g = Vec::with_capacity(spec.output_len());
+    for (c, want) in components.iter().zip(spec.components()) {
+        c.data.extend_f64(i * want.len(), (i + 1) * want.len(), &mut g);
+    }
+    g
 }
 
 /// Each component must be (batch, rows, cols) of the spec's component, holding that many values.

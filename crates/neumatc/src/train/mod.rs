@@ -1,6 +1,7 @@
 //! Training: exact solves at the supervised samples, then the method's fit of `C` and `Φ`
 //! (eq. 3 of the paper, Adam, failure-informed adaptive sampling), then a held-out check.
 
+mod adam;
 mod config;
 mod exact;
 mod gauss_newton;

@@ -5,11 +5,12 @@
 use crate::linalg::gaussian;
 use crate::train::progress::Phase;
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::Optimizer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
+use super::adam::{adam, flat, layer_tensors};
 use super::config::{StructureLoss, TrainConfig};
 use super::run::{Fit, Run};
 use crate::error::Result;
@@ -80,14 +81,10 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
     let mut crng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xc0de);
     let c0: Vec<f64> = gaussian(&mut crng, d * m).into_iter().map(|z| z * rms / (d as f64).sqrt()).collect();
     let c = Var::from_tensor(&tensor(c0, (d, m))?)?;
-    let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> {
-        vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect()
-    };
-    // Plain Adam: candle-nn's AdamW with weight_decay 0 (its default of 0.01 is not Adam).
-    let params = ParamsAdamW { lr: cfg.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
-    let mut all: Vec<Var> = vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
+    let layers = layer_tensors;
+    let mut all = flat(&vars);
     all.push(c.clone());
-    let mut opt = AdamW::new(all, params)?;
+    let mut opt = adam(all, cfg)?;
     let predict = |vars: &[(Var, Var)], x: &Tensor| -> Result<Tensor> {
         let phi = mlp_forward(&layers(vars), cfg.omega, cfg.activation, x)?;
         Ok(phi.matmul(c.as_tensor())?.reshape((x.dims()[0], n, n))?)
@@ -142,11 +139,7 @@ pub(crate) fn fit(family: &Family, plan: &SamplePlan, g_s: &[f64], cfg: &TrainCo
         ctx.tick()?;
     }
     let scores = score(&vars, &cand_params)?;
-    if !scores.is_empty() {
-        ctx.report.failure_prob = Some(sampling::refine(&scores, &cfg.sampling, &mut rng).failure_prob);
-    }
-    ctx.report.optimize_seconds = t.elapsed().as_secs_f64();
-    ctx.report.steps = step;
+    ctx.end_optimize(&scores, &cfg.sampling, &mut rng, t, step);
     (ctx.report.loss, ctx.report.data_loss, ctx.report.structure_loss) = last;
     ctx.report.collocation_final = xc_host.len() / k;
 

@@ -4,9 +4,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use rand::Rng;
+
 use super::progress::{Phase, Progress};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, TrainReport};
+use crate::sampling::SamplingConfig;
 
 /// What a method's fit hands back: `Φ` (f64, CPU, output normalisation folded in) and `C` (`d × rows·cols`).
 pub(crate) struct Fit {
@@ -82,6 +85,16 @@ impl<'a> Run<'a> {
         self.emit();
         self.progress.message = None;
         self.report.warnings.push(message);
+    }
+
+    /// Closes the optimisation: the failure probability `P̂_F` of the final model at the candidates
+    /// (`scores`, Algorithm 1's test; none without candidates), the seconds since `started` and the steps.
+    pub fn end_optimize(&mut self, scores: &[f64], sampling: &SamplingConfig, rng: &mut impl Rng, started: Instant, steps: usize) {
+        if !scores.is_empty() {
+            self.report.failure_prob = Some(crate::sampling::refine(scores, sampling, rng).failure_prob);
+        }
+        self.report.optimize_seconds = started.elapsed().as_secs_f64();
+        self.report.steps = steps;
     }
 
     pub fn emit(&mut self) {

@@ -235,7 +235,6 @@ mod tests {
     use crate::family::SyntheticConfig;
     use crate::model::Mlp;
     use crate::train::config::StructureLoss;
-    use candle_core::Var;
     use faer::Par;
 
     fn small_basis(n: usize, d: usize) -> (Family, Basis) {
@@ -358,8 +357,7 @@ mod tests {
         let batch = problem.batch().unwrap();
         let mlp = Mlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
         let vars = mlp.vars().unwrap();
-        let layers =
-            |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+        let layers = crate::train::adam::layer_tensors;
         let (loss, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
         let grads = loss.backward().unwrap();
         let h = 1e-6;
@@ -401,8 +399,7 @@ mod tests {
         };
         let batch = problem.batch().unwrap();
         let vars = Mlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
-        let layers =
-            |v: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> { v.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect() };
+        let layers = crate::train::adam::layer_tensors;
         let before = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
         assert!(problem.solve_last_layer(&vars, &batch).unwrap());
         let after = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();

@@ -19,11 +19,12 @@ mod stages;
 
 use crate::train::progress::Phase;
 use candle_core::{Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::Optimizer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
+use super::adam::{adam, flat, layer_tensors};
 use super::config::TrainConfig;
 use super::run::{Fit, Run};
 use crate::error::Result;
@@ -81,12 +82,8 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     widths.push(d);
     let init = Mlp::init(&widths, cfg.omega, cfg.activation, cfg.seed)?.to(&dev, candle_core::DType::F64)?;
     let vars = init.vars()?;
-    let layers = |vars: &[(Var, Var)]| -> Vec<(Tensor, Tensor)> {
-        vars.iter().map(|(w, b)| (w.as_tensor().clone(), b.as_tensor().clone())).collect()
-    };
-    // Plain Adam: candle-nn's AdamW with weight_decay 0 (its default of 0.01 is not Adam).
-    let params = ParamsAdamW { lr: cfg.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
-    let mut opt = AdamW::new(vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect(), params)?;
+    let layers = layer_tensors;
+    let mut opt = adam(flat(&vars), cfg)?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xada9);
 
     ctx.phase(Phase::Optimize)?;
@@ -144,11 +141,7 @@ pub(crate) fn fit(family: &Family, spec: &OpSpec, plan: &SamplePlan, g_s: &[f64]
     problem.solve_last_layer(&vars, &batch)?;
     let (loss, data, structure) = problem.loss(&layers(&vars), &batch)?;
     let scores = score(&problem, &terms, &vars, &cand_params)?;
-    if !scores.is_empty() {
-        ctx.report.failure_prob = Some(sampling::refine(&scores, &cfg.sampling, &mut rng).failure_prob);
-    }
-    ctx.report.optimize_seconds = t.elapsed().as_secs_f64();
-    ctx.report.steps = step;
+    ctx.end_optimize(&scores, &cfg.sampling, &mut rng, t, step);
     ctx.report.loss = loss.to_scalar()?;
     ctx.report.data_loss = data.to_scalar()?;
     ctx.report.structure_loss = structure.to_scalar()?;
