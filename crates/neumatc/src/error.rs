@@ -105,3 +105,9 @@ impl Error {
         Error::InvalidInput { what, reason: reason.into() }
     }
 }
+
+/// Parses a JSON object of options (`T`'s serde rules: camelCase, defaults, unknown fields refused); a
+/// malformed one is [`Error::InvalidOption`] named `name` with serde's message.
+pub(crate) fn parse_options<T: serde::de::DeserializeOwned>(name: &'static str, json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| Error::option(name, e.to_string()))
+}

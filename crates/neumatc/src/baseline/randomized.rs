@@ -28,6 +28,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::error::parse_options;
 use crate::error::{Error, Result};
 use crate::linalg;
 use crate::linalg::SvdBatch;
@@ -65,7 +66,7 @@ impl RsvdConfig {
     /// assert_eq!((cfg.rank, cfg.oversample, cfg.power_iters), (5, 10, 2));
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: Self = serde_json::from_str(json).map_err(|e| Error::option("options", e.to_string()))?;
+        let cfg: Self = parse_options("options", json)?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -174,11 +175,7 @@ fn randomized<'o>(
         let jobs = u.chunks_mut(m * r).zip(s.chunks_mut(r)).zip(v.chunks_mut(n * r)).enumerate();
         jobs.into_iter().try_for_each(|job| run(job, Par::rayon(0)))?;
     }
-    Ok(SvdBatch {
-        u: MatrixBatch { batch, rows: m, cols: r, data: u },
-        s: MatrixBatch { batch, rows: r, cols: 1, data: s },
-        v: MatrixBatch { batch, rows: n, cols: r, data: v },
-    })
+    Ok(SvdBatch::from_parts(batch, (m, n, r), u, s, v))
 }
 
 /// One matrix's job: its batch index and its slices of `U`, `S` and `V`.

@@ -21,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::Domain;
+use crate::error::parse_options;
 use crate::error::{Error, Result};
 
 /// Rays per cluster `M` (TR 38.901 §7.7.1: 20 rays in each non-specular cluster).
@@ -503,7 +504,7 @@ impl CdlFamily {
 
     /// [`CdlFamily::new`] from a JSON object of [`CdlConfig`] fields (camelCase, all optional).
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: CdlConfig = serde_json::from_str(json).map_err(|e| Error::option("cdl", e.to_string()))?;
+        let cfg: CdlConfig = parse_options("cdl", json)?;
         Self::new(cfg)
     }
 

@@ -24,6 +24,7 @@ use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, MatMut, MatRef, Par};
 
 pub use crate::domain::Domain;
+use crate::error::parse_options;
 use crate::error::{Error, Result};
 use crate::matrix::MatrixBatch;
 use crate::matrix::param_batch;
@@ -53,7 +54,7 @@ impl Family {
 
     /// [`Family::synthetic`] from a JSON object of [`SyntheticConfig`] fields (camelCase, all optional).
     pub fn synthetic_from_json(json: &str) -> Result<Self> {
-        let cfg: SyntheticConfig = serde_json::from_str(json).map_err(|e| Error::option("synthetic", e.to_string()))?;
+        let cfg: SyntheticConfig = parse_options("synthetic", json)?;
         Self::synthetic(cfg)
     }
 
@@ -64,7 +65,7 @@ impl Family {
 
     /// [`Family::spd_fourier`] from a JSON object of [`SpdFourierConfig`] fields (camelCase, all optional).
     pub fn spd_fourier_from_json(json: &str) -> Result<Self> {
-        let cfg: SpdFourierConfig = serde_json::from_str(json).map_err(|e| Error::option("spdFourier", e.to_string()))?;
+        let cfg: SpdFourierConfig = parse_options("spdFourier", json)?;
         Self::spd_fourier(cfg)
     }
 
@@ -76,7 +77,7 @@ impl Family {
 
     /// [`Family::controlled_rank`] from a JSON object of [`ControlledRankConfig`] fields (camelCase, all optional).
     pub fn controlled_rank_from_json(json: &str) -> Result<Self> {
-        let cfg: ControlledRankConfig = serde_json::from_str(json).map_err(|e| Error::option("controlledRank", e.to_string()))?;
+        let cfg: ControlledRankConfig = parse_options("controlledRank", json)?;
         Self::controlled_rank(cfg)
     }
 
@@ -100,7 +101,7 @@ impl Family {
 
     /// [`Family::adr`] from a JSON object of [`crate::sparse::AdrConfig`] fields (camelCase, all optional).
     pub fn adr_from_json(json: &str) -> Result<Self> {
-        let cfg: crate::sparse::AdrConfig = serde_json::from_str(json).map_err(|e| Error::option("adr", e.to_string()))?;
+        let cfg: crate::sparse::AdrConfig = parse_options("adr", json)?;
         Self::adr(cfg)
     }
 

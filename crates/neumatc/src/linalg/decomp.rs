@@ -50,11 +50,7 @@ pub fn svd_with(a: &MatrixBatch, rank: Option<usize>, threads: Threads) -> Resul
     for_each_matrix(batch, threads, [&mut u, &mut s, &mut v], [m * r, r, n * r], |i, [u, s, v], par| {
         svd_into(a.matrix(i), m, n, u, s, v, par)
     })?;
-    Ok(SvdBatch {
-        u: MatrixBatch { batch, rows: m, cols: r, data: u },
-        s: MatrixBatch { batch, rows: r, cols: 1, data: s },
-        v: MatrixBatch { batch, rows: n, cols: r, data: v },
-    })
+    Ok(SvdBatch::from_parts(batch, (m, n, r), u, s, v))
 }
 
 /// Thin QR `A = QR` of every matrix of a batch of `m × n` matrices (`m ≥ n`), with `diag(R) ≥ 0`.

@@ -13,6 +13,17 @@ pub struct SvdBatch {
     pub v: MatrixBatch,
 }
 
+impl SvdBatch {
+    /// The batch from its row-major buffers: `u` (batch, m, r), `s` (batch, r), `v` (batch, n, r).
+    pub(crate) fn from_parts(batch: usize, (m, n, r): (usize, usize, usize), u: Vec<f64>, s: Vec<f64>, v: Vec<f64>) -> Self {
+        SvdBatch {
+            u: MatrixBatch { batch, rows: m, cols: r, data: u },
+            s: MatrixBatch { batch, rows: r, cols: 1, data: s },
+            v: MatrixBatch { batch, rows: n, cols: r, data: v },
+        }
+    }
+}
+
 /// A batch of symmetric eigendecompositions `A = V diag(λ) Vᵀ`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EighBatch {

@@ -166,11 +166,12 @@ pub fn embedding_defect(e: &[f64], m: usize, n: usize) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    fn random(batch: usize, m: usize, n: usize, seed: u64) -> ComplexBatch {
+    /// A batch of complex matrices with entries uniform in the unit square, seeded.
+    pub(crate) fn random(batch: usize, m: usize, n: usize, seed: u64) -> ComplexBatch {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let len = batch * m * n;
         let re = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();

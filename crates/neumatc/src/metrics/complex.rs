@@ -78,15 +78,7 @@ fn finite(v: Vec<f64>) -> Result<Vec<f64>> {
 mod tests {
     use super::*;
     use crate::linalg::complex::{inverse, svd, svd_stacked};
-    use rand::{Rng, SeedableRng};
-
-    fn random(batch: usize, m: usize, n: usize, seed: u64) -> ComplexBatch {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let len = batch * m * n;
-        let re = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let im = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
-        ComplexBatch::new(batch, m, n, re, im).unwrap()
-    }
+    use crate::matrix::complex::tests::random;
 
     #[test]
     fn inverse_and_svd_are_exact_in_complex_arithmetic() {

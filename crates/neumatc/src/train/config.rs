@@ -1,6 +1,7 @@
 //! Training options. Defaults live here and only here (the TS layer passes `undefined` through).
 
 use crate::device::DeviceSpec;
+use crate::error::parse_options;
 use crate::error::{Error, Result};
 use crate::model::{Activation, Dtype};
 use crate::sampling::SamplingConfig;
@@ -125,7 +126,7 @@ impl TrainConfig {
     /// assert_eq!((cfg.steps, cfg.sampling.supervised, cfg.lambda), (10, 8, 1.0));
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: Self = serde_json::from_str(json).map_err(|e| Error::option("options", e.to_string()))?;
+        let cfg: Self = parse_options("options", json)?;
         cfg.validate()?;
         Ok(cfg)
     }

@@ -5,8 +5,8 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-use super::parse;
 use crate::domain::Domain;
+use crate::error::parse_options;
 use crate::error::{Error, Result};
 use crate::family::Family;
 use crate::linalg::inverse;
@@ -38,7 +38,7 @@ impl CoiConfig {
     /// assert_eq!(cfg.nodes, 24);
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: Self = parse(json)?;
+        let cfg: Self = parse_options("options", json)?;
         cfg.validate()?;
         Ok(cfg)
     }

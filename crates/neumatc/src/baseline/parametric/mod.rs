@@ -13,8 +13,6 @@ mod znn;
 
 use faer::Par;
 
-use crate::error::{Error, Result};
-
 pub use coi::{Coi, CoiConfig};
 pub use nni::{NniConfig, newton_schulz_inverse};
 pub use znn::{ZnnConfig, znn_inverse};
@@ -24,9 +22,4 @@ const PARALLEL_GEMM_MIN_N: usize = 96;
 
 fn gemm_par(n: usize) -> Par {
     if n >= PARALLEL_GEMM_MIN_N && rayon::current_num_threads() > 1 { Par::rayon(0) } else { Par::Seq }
-}
-
-/// Parses a config from JSON, validating it.
-fn parse<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
-    serde_json::from_str(json).map_err(|e| Error::option("options", e.to_string()))
 }

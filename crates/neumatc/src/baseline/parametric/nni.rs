@@ -5,7 +5,8 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-use super::{gemm_par, parse};
+use super::gemm_par;
+use crate::error::parse_options;
 use crate::error::{Error, Result};
 use crate::matrix::MatrixBatch;
 
@@ -37,7 +38,7 @@ impl NniConfig {
     /// assert_eq!((cfg.max_iters, cfg.tol), (100, 1e-8));
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: Self = parse(json)?;
+        let cfg: Self = parse_options("options", json)?;
         cfg.validate()?;
         Ok(cfg)
     }

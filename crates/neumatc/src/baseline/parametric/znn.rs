@@ -4,7 +4,8 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
-use super::{gemm_par, parse};
+use super::gemm_par;
+use crate::error::parse_options;
 use crate::error::{Error, Result};
 use crate::family::Family;
 use crate::linalg::inverse;
@@ -38,7 +39,7 @@ impl ZnnConfig {
     /// assert_eq!((cfg.gamma, cfg.substeps), (10.0, 8));
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: Self = parse(json)?;
+        let cfg: Self = parse_options("options", json)?;
         cfg.validate()?;
         Ok(cfg)
     }
