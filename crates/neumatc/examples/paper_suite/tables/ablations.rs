@@ -41,7 +41,7 @@ impl Suite<'_> {
                               The paper's Table 8 uses its real-world SVD task (DeepMIMO), which neumatc does not ship."),
             "columns": [col("strategy", "sampling", "text"), col("relErr", "RelErr_svd", "pm"), col("trainS", "training s", "s"),
                         col("added", "points added", "int"), col("paperErr", "paper RelErr", "sci")],
-            "rows": rows, "readme": false, "notes": [],
+            "rows": rows, "notes": [],
         }));
         Ok(())
     }
@@ -72,7 +72,7 @@ impl Suite<'_> {
                               is on its real-world inversion task (DeepMIMO), which neumatc does not ship."),
             "columns": [col("activation", "activation", "text"), col("relErr", "RelErr_inv", "pm"), col("trainS", "training s", "s"),
                         col("paperErr", "paper RelErr", "sci")],
-            "rows": rows, "readme": false, "notes": [],
+            "rows": rows, "notes": [],
         }));
         Ok(())
     }

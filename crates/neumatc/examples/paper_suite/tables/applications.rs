@@ -86,7 +86,7 @@ impl Suite<'_> {
                       predict of all 200 (median). RelErr = mean ‖A(p)x − b‖/‖b‖.",
             "columns": [col("n", "n", "int"), col("method", "method", "text"), col("trainMs", "training ms", "ms"), col("inferMs", "inference ms (200 systems)", "ms"),
                         col("relErr", "RelErr", "sci"), col("speedup", "overall × vs Krylov", "x"), col("inferSpeedup", "inference × vs Krylov", "x"), col("note", "note", "text")],
-            "rows": rows, "readme": true,
+            "rows": rows,
             "notes": ["Paper (n = 10⁵, Python): Krylov recycling 5.19e5 ms at 1.12e-3; NeuMatC 1.31e5 ms training + 8.01 ms inference at 1.11e-3, 3.96× overall."],
         }));
         Ok(())
@@ -209,7 +209,7 @@ impl Suite<'_> {
             "columns": [col("case", "case", "text"), col("relErr", "held-out RelErr", "sci"), col("floor", "exact rank-r floor", "sci"), col("excess", "above floor", "sci"), col("ms", "NeuMatC ms", "ms"),
                         col("exactMs", "exact ms", "ms"), col("speedup", "× vs exact", "x"), col("trainS", "training s (both ω)", "s"), col("omega", "ω", "text"), col("d", "d", "int"),
                         col("decayHalf", "σ(ns/2)/σ1", "sci"), col("decayLast", "σ(ns)/σ1", "sci"), col("warned", "low-rank warning", "text")],
-            "rows": rows, "readme": true,
+            "rows": rows,
             "notes": ["Paper (DeepMIMO, real part only): RelErr_inv 8.3e-3, RelErr_svd 2.6e-3 at 256×256.",
                       "Delay spreads are TR 38.901 Table 7.7.3-1's very short (10 ns), short (30 ns) and nominal (100 ns) values: the delay spread \
                        times the band sets how many oscillations A(f) makes across it."],

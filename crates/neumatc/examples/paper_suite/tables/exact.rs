@@ -50,7 +50,7 @@ impl Suite<'_> {
             "columns": [col("op", "operation", "text"), col("n", "n", "int"), col("faerMs", "neumatc ms", "ms"), col("numpyMs", "NumPy ms", "ms"),
                         col("ratio", "neumatc ÷ NumPy", "x"), col("faerErr", "neumatc error", "sci"), col("numpyErr", "NumPy error", "sci"),
                         col("gflops", "GFLOP (analytic)", "sci")],
-            "rows": rows, "readme": false,
+            "rows": rows,
             "notes": ["ratio below 1: neumatc's baseline is faster; the target is at most 1.5 (the issue)."],
         }));
         if self.numpy.available() {

@@ -133,7 +133,7 @@ impl Suite<'_> {
             "columns": [col("method", "method", "text"), col("ms", "ms/matrix", "ms"), col("floorMs", "floor ms", "ms"), col("gflops", "GFLOP/matrix", "sci"),
                         col("relErr", "RelErr_inv", "pm"), col("trainS", "training s", "s"), col("d", "d", "text"), col("vsNumpy", "× vs NumPy", "x"),
                         col("vsLu", "× vs LU", "x"), col("paperMs", "paper ms", "ms"), col("paperErr", "paper RelErr", "text"), col("note", "note", "text")],
-            "rows": rows, "readme": true,
+            "rows": rows,
             "notes": ["paper: i7-12700KF (12 cores), NumPy LU; here: this machine's cores, same run.",
                       "NNI and ZNNI are timed on a few matrices (their cost per matrix is the same for every matrix)."],
         }));
@@ -229,14 +229,14 @@ impl Suite<'_> {
                         col("vsFloor", "× floor", "x"), col("relErr", "RelErr_inv", "sci"), col("d", "d", "int"), col("trainS", "training s", "s"),
                         col("cond", "max cond A(p)", "sci"), col("luMs", "LU ms", "ms"), col("numpyMs", "NumPy ms", "ms"), col("vsNumpy", "× vs NumPy", "x"), col("paperMs", "paper CPU ms", "ms"),
                         col("note", "note", "text")],
-            "rows": rows, "readme": true,
+            "rows": rows,
             "notes": ["The floor is max(output + C bytes ÷ write bandwidth, FLOPs ÷ GEMM peak) at this machine's measured ceilings.",
                       "max cond A(p): the largest condition number training saw (samples and candidates); where the family passes close to a \
                        singular matrix the inverse varies sharply in p and the default model is less accurate (its report says so)."],
         }));
         self.figures.push(json!({
             "id": "time-vs-size", "title": "Inverse: time per matrix vs matrix size (batch 100)",
-            "x": { "label": "matrix size n", "log": true }, "y": { "label": "ms per matrix", "log": true }, "readme": true,
+            "x": { "label": "matrix size n", "log": true }, "y": { "label": "ms per matrix", "log": true },
             "series": [ { "name": "NeuMatC", "points": model_pts }, { "name": "floor", "points": floor_pts, "dashed": true },
                         { "name": "LU (faer)", "points": lu_pts }, { "name": "NumPy inv", "points": np_pts } ],
         }));
@@ -274,11 +274,11 @@ impl Suite<'_> {
             "setup": format!("The default model of Table 4 at n = {n} (held-out RelErr_inv {err:.1e}); LU on the same batches up to 256."),
             "columns": [col("batch", "parameters", "int"), col("ms", "NeuMatC ms/matrix", "ms"), col("floorMs", "floor ms", "ms"), col("vsFloor", "× floor", "x"),
                         col("luMs", "LU ms/matrix", "ms"), col("vsLu", "× vs LU", "x")],
-            "rows": rows, "readme": false, "notes": [],
+            "rows": rows, "notes": [],
         }));
         self.figures.push(json!({
             "id": "time-vs-batch", "title": format!("Inverse n = {n}: time per matrix vs number of parameters"),
-            "x": { "label": "parameters in the batch", "log": true }, "y": { "label": "ms per matrix", "log": true }, "readme": true,
+            "x": { "label": "parameters in the batch", "log": true }, "y": { "label": "ms per matrix", "log": true },
             "series": [ { "name": "NeuMatC", "points": model_pts }, { "name": "floor", "points": floor_pts, "dashed": true },
                         { "name": "LU (faer)", "points": lu_pts } ],
         }));
@@ -318,7 +318,7 @@ impl Suite<'_> {
             "columns": [col("task", "task", "text"), col("batch", "batch", "int"), col("exactMs", "faer ms", "ms"), col("numpyMs", "NumPy ms", "ms"),
                         col("trainMs", "NeuMatC train ms", "ms"), col("inferMs", "NeuMatC infer ms", "ms"), col("vsExact", "× vs faer", "x"),
                         col("vsNumpy", "× vs NumPy", "x"), col("breakEven", "break-even batch (faer)", "int"), col("breakEvenNumpy", "break-even (NumPy)", "int")],
-            "rows": rows, "readme": true, "notes": [],
+            "rows": rows, "notes": [],
         }));
         Ok(())
     }
@@ -352,7 +352,7 @@ impl Suite<'_> {
                               100 other grid points held out, {datasets} dataset(s)."),
             "columns": [col("method", "method", "text"), col("ms", "ms/matrix", "ms"), col("relErr", "RelErr_inv", "pm"), col("trainS", "training s", "s"),
                         col("d", "d", "text"), col("options", "training options", "text")],
-            "rows": rows, "readme": false, "notes": [],
+            "rows": rows, "notes": [],
         }));
         Ok(())
     }

@@ -283,7 +283,7 @@ impl<'a> Suite<'a> {
             self.figures.push(json!({
                 "id": "training-curves", "title": "Training loss (data + λ·structure) per Adam step",
                 "x": { "label": "Adam step", "log": false }, "y": { "label": "loss", "log": true },
-                "series": self.curves, "readme": false,
+                "series": self.curves,
             }));
         }
         Ok(())

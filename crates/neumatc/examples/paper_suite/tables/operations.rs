@@ -38,7 +38,7 @@ impl Suite<'_> {
             "columns": [col("op", "operation", "text"), col("ms", "NeuMatC ms", "ms"), col("floorMs", "floor ms", "ms"), col("relErr", "RelErr", "pm"),
                         col("trainS", "training s", "s"), col("exactMs", "faer ms", "ms"), col("numpyMs", "NumPy/SciPy ms", "ms"), col("vsExact", "× vs faer", "x"),
                         col("vsNumpy", "× vs NumPy", "x"), col("paperMs", "paper CPU ms", "ms"), col("paperErr", "paper RelErr", "text")],
-            "rows": rows, "readme": true, "notes": [],
+            "rows": rows, "notes": [],
         }));
         Ok(())
     }

@@ -70,7 +70,7 @@ impl Suite<'_> {
             "columns": [col("method", "method", "text"), col("ms", "ms/matrix", "ms"), col("floorMs", "floor ms", "ms"), col("gflops", "GFLOP/matrix", "sci"),
                         col("relErr", "RelErr_svd", "pm"), col("trainS", "training s", "s"), col("vsNumpy", "× vs NumPy", "x"), col("vsExact", "× vs faer SVD", "x"),
                         col("paperMs", "paper ms", "ms"), col("paperErr", "paper RelErr", "text")],
-            "rows": rows, "readme": true,
+            "rows": rows,
             "notes": ["paper: i7-12700KF, NumPy SVD; here: this machine, same run."],
         }));
         if let Some(np_ms) = np_ms {
@@ -135,7 +135,7 @@ impl Suite<'_> {
                         col("trainS", "training s", "s"), col("rsvdMs", "RSVD ms", "ms"), col("rsvdErr", "RSVD RelErr_svd", "pm"),
                         col("vsRsvd", "× vs RSVD", "x"), col("paperMs", "paper ms", "ms"), col("paperErr", "paper RelErr", "sci"),
                         col("paperRsvdMs", "paper RSVD ms", "ms"), col("paperRsvdErr", "paper RSVD RelErr", "sci")],
-            "rows": rows, "readme": false, "notes": [],
+            "rows": rows, "notes": [],
         }));
         Ok(())
     }
@@ -163,7 +163,7 @@ impl Suite<'_> {
         };
         self.figures.push(json!({
             "id": "singular-value-decay", "title": format!("Singular values of the snapshot matrices (synthetic n = {n}, {m} samples of p)"),
-            "x": { "label": "index", "log": false }, "y": { "label": "σ_i / σ_1", "log": true }, "readme": true,
+            "x": { "label": "index", "log": false }, "y": { "label": "σ_i / σ_1", "log": true },
             "series": [ { "name": "vec A(p)", "points": decay(&a.data, n * n) }, { "name": "vec A(p)⁻¹", "points": decay(&inv.data, n * n) },
                         { "name": "vec [U S V](p), rank 20, aligned", "points": decay(&joint, len) } ],
         }));
