@@ -130,10 +130,10 @@ function rustModules(srcDir) {
 }
 
 /** Every `crate::`/`super::`/`self::` reference of a file, resolved to an absolute module path. */
-export function rustReferences(src, module, isModRoot) {
+export function rustReferences(src, module) {
   const code = dropTestModules(blankRust(src))
   const refs = []
-  // `super` of a file module is its parent; of mod.rs it is the parent of the directory module.
+  // `super` is the parent of `module` (for mod.rs, `module` is the directory's module).
   const selfPath = module
   // child modules declared here (`mod pod;`): a path starting with one (`pod::fit`, `use pod::X`) is a reference
   const children = new Set([...code.matchAll(/(?:^|[\s;}])(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;/g)].map((c) => c[1]))
@@ -174,7 +174,6 @@ export function rustReferences(src, module, isModRoot) {
     const line = lineOf(code, m.index)
     refs.push({ target, line, text: src.split('\n')[line - 1].trim() })
   }
-  void isModRoot
   return refs
 }
 

@@ -228,16 +228,15 @@ pub(super) fn pod_basis(g: &[f64], m: usize, count: usize, cfg: &TrainConfig) ->
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::problem::Problem;
+pub(super) mod tests {
     use super::*;
     use crate::family::Family;
     use crate::family::SyntheticConfig;
-    use crate::model::Mlp;
     use crate::train::config::StructureLoss;
     use faer::Par;
 
-    fn small_basis(n: usize, d: usize) -> (Family, Basis) {
+    /// A synthetic family of order `n` and the POD basis of `d` of its exact inverses.
+    pub(in crate::train) fn small_basis(n: usize, d: usize) -> (Family, Basis) {
         let fam = Family::synthetic(SyntheticConfig { n, rank: 3, seed: 5, ..Default::default() }).unwrap();
         let p: Vec<f64> = (0..d).map(|i| (i as f64 + 0.5) / d as f64).collect();
         let a = fam.at(&p).unwrap();
@@ -333,83 +332,5 @@ mod tests {
             mean += b.gram(&a.data, StructureLoss::Sketch).solve(b.d).eval(&c) / trials as f64;
         }
         assert!((mean - direct).abs() < 0.1 * direct, "sketch mean {mean} vs exact {direct}");
-    }
-
-    #[test]
-    fn loss_gradient_matches_finite_differences() {
-        let (fam, basis) = small_basis(5, 4);
-        let d = basis.d;
-        let cfg = TrainConfig { lambda: 0.7, omega: 1.5, hidden: vec![6, 5], ..Default::default() };
-        let coll = [0.12, 0.55, 0.9];
-        let quads = basis.quads(&fam, &coll, StructureLoss::Full).unwrap();
-        let problem = Problem {
-            cfg: &cfg,
-            k: 1,
-            d,
-            mean: vec![0.1; d],
-            scale: (0..d).map(|l| 1.0 / (l + 1) as f64).collect(),
-            xs: vec![-0.8, 0.1, 0.7],
-            zs: (0..3 * d).map(|i| (i as f64 * 0.37).sin()).collect(),
-            xc: fam.domain().normalize(&coll),
-            quads,
-            dev: Device::Cpu,
-        };
-        let batch = problem.batch().unwrap();
-        let mlp = Mlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
-        let vars = mlp.vars().unwrap();
-        let layers = crate::train::adam::layer_tensors;
-        let (loss, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
-        let grads = loss.backward().unwrap();
-        let h = 1e-6;
-        for (li, (w, _)) in vars.iter().enumerate() {
-            let g = grads.get(w.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
-            let base = w.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
-            for idx in [0, base.len() / 2, base.len() - 1] {
-                let eval = |delta: f64| {
-                    let mut v = base.clone();
-                    v[idx] += delta;
-                    w.set(&Tensor::from_vec(v, w.as_tensor().dims(), &Device::Cpu).unwrap()).unwrap();
-                    let (l, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
-                    l.to_scalar::<f64>().unwrap()
-                };
-                let fd = (eval(h) - eval(-h)) / (2.0 * h);
-                eval(0.0);
-                assert!((fd - g[idx]).abs() <= 1e-5 * fd.abs().max(1e-3), "layer {li} weight {idx}: autograd {} vs fd {fd}", g[idx]);
-            }
-        }
-    }
-
-    #[test]
-    fn closed_form_last_layer_does_not_increase_the_loss() {
-        let (fam, basis) = small_basis(5, 4);
-        let d = basis.d;
-        let cfg = TrainConfig { hidden: vec![8], ..Default::default() };
-        let coll: Vec<f64> = (0..12).map(|i| (i as f64 + 0.3) / 12.0).collect();
-        let problem = Problem {
-            cfg: &cfg,
-            k: 1,
-            d,
-            mean: vec![0.0; d],
-            scale: vec![1.0; d],
-            xs: vec![-0.9, -0.3, 0.4, 0.95],
-            zs: (0..4 * d).map(|i| (i as f64 * 0.21).cos()).collect(),
-            xc: fam.domain().normalize(&coll),
-            quads: basis.quads(&fam, &coll, StructureLoss::Full).unwrap(),
-            dev: Device::Cpu,
-        };
-        let batch = problem.batch().unwrap();
-        let vars = Mlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
-        let layers = crate::train::adam::layer_tensors;
-        let before = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
-        assert!(problem.solve_last_layer(&vars, &batch).unwrap());
-        let after = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
-        assert!(after < before, "{after} !< {before}");
-        // A stationary point: nudging one output weight raises the loss.
-        let (w, _) = &vars[vars.len() - 1];
-        let mut v = w.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        v[0] += 1e-3;
-        w.set(&Tensor::from_vec(v, w.as_tensor().dims(), &Device::Cpu).unwrap()).unwrap();
-        let nudged = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
-        assert!(nudged > after);
     }
 }

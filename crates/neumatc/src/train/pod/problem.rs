@@ -190,3 +190,89 @@ impl Problem<'_> {
         Ok(z.into_iter().map(|row| row.iter().enumerate().map(|(l, v)| v * self.scale[l] + self.mean[l]).collect()).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Mlp;
+    use crate::train::config::StructureLoss;
+    use crate::train::pod::basis::tests::small_basis;
+
+    #[test]
+    fn loss_gradient_matches_finite_differences() {
+        let (fam, basis) = small_basis(5, 4);
+        let d = basis.d;
+        let cfg = TrainConfig { lambda: 0.7, omega: 1.5, hidden: vec![6, 5], ..Default::default() };
+        let coll = [0.12, 0.55, 0.9];
+        let quads = basis.quads(&fam, &coll, StructureLoss::Full).unwrap();
+        let problem = Problem {
+            cfg: &cfg,
+            k: 1,
+            d,
+            mean: vec![0.1; d],
+            scale: (0..d).map(|l| 1.0 / (l + 1) as f64).collect(),
+            xs: vec![-0.8, 0.1, 0.7],
+            zs: (0..3 * d).map(|i| (i as f64 * 0.37).sin()).collect(),
+            xc: fam.domain().normalize(&coll),
+            quads,
+            dev: Device::Cpu,
+        };
+        let batch = problem.batch().unwrap();
+        let mlp = Mlp::init(&[1, 6, 5, d], cfg.omega, cfg.activation, 3).unwrap();
+        let vars = mlp.vars().unwrap();
+        let layers = crate::train::adam::layer_tensors;
+        let (loss, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
+        let grads = loss.backward().unwrap();
+        let h = 1e-6;
+        for (li, (w, _)) in vars.iter().enumerate() {
+            let g = grads.get(w.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            let base = w.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            for idx in [0, base.len() / 2, base.len() - 1] {
+                let eval = |delta: f64| {
+                    let mut v = base.clone();
+                    v[idx] += delta;
+                    w.set(&Tensor::from_vec(v, w.as_tensor().dims(), &Device::Cpu).unwrap()).unwrap();
+                    let (l, _, _) = problem.loss(&layers(&vars), &batch).unwrap();
+                    l.to_scalar::<f64>().unwrap()
+                };
+                let fd = (eval(h) - eval(-h)) / (2.0 * h);
+                eval(0.0);
+                assert!((fd - g[idx]).abs() <= 1e-5 * fd.abs().max(1e-3), "layer {li} weight {idx}: autograd {} vs fd {fd}", g[idx]);
+            }
+        }
+    }
+
+    #[test]
+    fn closed_form_last_layer_does_not_increase_the_loss() {
+        let (fam, basis) = small_basis(5, 4);
+        let d = basis.d;
+        let cfg = TrainConfig { hidden: vec![8], ..Default::default() };
+        let coll: Vec<f64> = (0..12).map(|i| (i as f64 + 0.3) / 12.0).collect();
+        let problem = Problem {
+            cfg: &cfg,
+            k: 1,
+            d,
+            mean: vec![0.0; d],
+            scale: vec![1.0; d],
+            xs: vec![-0.9, -0.3, 0.4, 0.95],
+            zs: (0..4 * d).map(|i| (i as f64 * 0.21).cos()).collect(),
+            xc: fam.domain().normalize(&coll),
+            quads: basis.quads(&fam, &coll, StructureLoss::Full).unwrap(),
+            dev: Device::Cpu,
+        };
+        let batch = problem.batch().unwrap();
+        let vars = Mlp::init(&[1, 8, d], cfg.omega, cfg.activation, 9).unwrap().vars().unwrap();
+        let layers = crate::train::adam::layer_tensors;
+        let before = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
+        assert!(problem.solve_last_layer(&vars, &batch).unwrap());
+        let after = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
+        assert!(after < before, "{after} !< {before}");
+        // A stationary point: nudging one output weight raises the loss.
+        let (w, _) = &vars[vars.len() - 1];
+        let mut v = w.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        v[0] += 1e-3;
+        w.set(&Tensor::from_vec(v, w.as_tensor().dims(), &Device::Cpu).unwrap()).unwrap();
+        let nudged = problem.loss(&layers(&vars), &batch).unwrap().0.to_scalar::<f64>().unwrap();
+        assert!(nudged > after);
+    }
+}
